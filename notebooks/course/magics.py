@@ -1,0 +1,38 @@
+"""IPython glue: ``%alembic`` and the ``%sql`` connection.
+
+``%alembic upgrade head`` runs exactly ``alembic upgrade head`` (the real CLI, in a new
+process) in the workspace folder, as a learner would in a terminal opened there. Its
+output is shown with the workspace's absolute path written as ``.``, so the notebook
+reads the same on every machine.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from course.workspace import Workspace, run_alembic
+
+
+def relative_output(text: str, ws: Workspace) -> str:
+    """Write the workspace's absolute path (either slash style) as a path relative to it."""
+    root = str(ws.path)
+    for variant in {root, root.replace("\\", "/")}:
+        text = text.replace(variant + "/", "").replace(variant + "\\", "").replace(variant, ".")
+    return text
+
+
+def register(ip, ws: Workspace) -> None:  # type: ignore[no-untyped-def]
+    def alembic(line: str) -> None:
+        proc = run_alembic(ws.path, shlex.split(line, posix=True), check=False)
+        print(relative_output(proc.stdout, ws), end="")
+
+    ip.register_magic_function(alembic, magic_kind="line", magic_name="alembic")
+
+    if "sql" not in ip.magics_manager.magics["line"]:
+        ip.run_line_magic("load_ext", "sql")
+    ip.run_line_magic("config", "SqlMagic.displaycon = False")
+    ip.run_line_magic("config", "SqlMagic.autopandas = False")
+    ip.run_line_magic("config", "SqlMagic.feedback = False")
+    from sql.connection import Connection
+
+    Connection(ws.sync_url)  # becomes Connection.current; the URL object keeps the password out of any source

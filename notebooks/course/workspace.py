@@ -1,0 +1,167 @@
+"""A notebook's workspace: its own project folder and its own database.
+
+``notebooks/workspaces/<notebook>/`` is a small copy of the shop project where the learner
+runs ``alembic init``, edits ``env.py`` and generates revisions; the repository's
+reference files are never touched. Its ``.env`` points at the notebook's own database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import URL
+
+from course.database import CHECKOUT, database_name_for, env_file_text, recreate_database, server_settings
+
+WORKSPACES = CHECKOUT / "notebooks" / "workspaces"
+REFERENCE_APP = CHECKOUT / "app"
+
+
+@dataclass
+class Workspace:
+    name: str
+    path: Path
+    database: str
+    sync_url: URL = field(repr=False)
+    settings_description: str = ""
+
+    @property
+    def async_url(self) -> URL:
+        return self.sync_url.set(drivername="postgresql+asyncpg")
+
+    def alembic(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the real ``alembic`` CLI in this workspace (output captured, paths as in the workspace)."""
+        return run_alembic(self.path, list(args), check=check)
+
+    def __str__(self) -> str:
+        return f"workspace {self.name!r} with database {self.database!r}"
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for commands run in a workspace: no DB_* or DATABASE_URL, so its .env decides."""
+    from course.database import SETTING_NAMES
+
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def run_alembic(cwd: Path, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=cwd,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+    )
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"alembic {' '.join(args)} failed in {cwd.name}:\n{proc.stdout}")
+    return proc
+
+
+def copy_app(dest: Path) -> None:
+    """The shop as a learner starts it: settings, engine and models, no migrations yet."""
+    for part in ("backend", "models"):
+        shutil.copytree(REFERENCE_APP / part, dest / "app" / part, ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "app" / "__init__.py").write_text("", encoding="utf-8")
+
+
+def init_alembic(dest: Path, template: str = "generic") -> None:
+    """What ``alembic init app/migrations`` leaves behind (run through Alembic's own API)."""
+    from alembic import command
+    from alembic.config import Config
+
+    import contextlib
+    import io
+
+    here = Path.cwd()
+    os.chdir(dest)  # relative paths, so alembic.ini says script_location = %(here)s/app/migrations
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            command.init(Config("alembic.ini"), "app/migrations", template=template)
+    finally:
+        os.chdir(here)
+
+
+def configure_async_env(dest: Path) -> None:
+    """The finished chapter 03: the reference async env.py, and alembic.ini with no URL in it."""
+    shutil.copy2(REFERENCE_APP / "migrations" / "env.py", dest / "app" / "migrations" / "env.py")
+    ini = dest / "alembic.ini"
+    text = ini.read_text(encoding="utf-8")
+    text = text.replace(
+        "sqlalchemy.url = driver://user:pass@localhost/dbname",
+        "# sqlalchemy.url is not set here: env.py reads it from app.backend.DB_config.settings",
+    )
+    ini.write_text(text, encoding="utf-8")
+
+
+def copy_reference_revisions(dest: Path, upto: str | None = None) -> list[str]:
+    """Copy the reference revision files (sorted by name) into the workspace, up to ``upto`` included."""
+    copied = []
+    target = dest / "app" / "migrations" / "versions"
+    target.mkdir(parents=True, exist_ok=True)
+    for file in sorted((REFERENCE_APP / "migrations" / "versions").glob("*.py")):
+        shutil.copy2(file, target / file.name)
+        copied.append(file.stem)
+        if upto is not None and file.stem.startswith(upto):
+            break
+    return copied
+
+
+# What each chapter starts from: the state the previous chapters leave behind.
+def _start_app_only(ws: Path) -> None:
+    copy_app(ws)
+
+
+def _start_initialized(ws: Path) -> None:
+    copy_app(ws)
+    init_alembic(ws)
+
+
+def _start_configured(ws: Path) -> None:
+    _start_initialized(ws)
+    configure_async_env(ws)
+
+
+def _start_initial_revision(ws: Path) -> None:
+    _start_configured(ws)
+    copy_reference_revisions(ws, upto="0001")
+
+
+def _start_upgraded(ws: Path) -> None:
+    _start_initial_revision(ws)
+    run_alembic(ws, ["upgrade", "head"])
+
+
+STARTING_STATES: dict[str, Callable[[Path], None]] = {
+    "app": _start_app_only,
+    "initialized": _start_initialized,
+    "configured": _start_configured,
+    "initial-revision": _start_initial_revision,
+    "upgraded": _start_upgraded,
+}
+
+
+def create_workspace(name: str, start: str = "app") -> Workspace:
+    """Make (or make again) the workspace and database for notebook ``name``, at state ``start``."""
+    if start not in STARTING_STATES:
+        raise ValueError(f"unknown starting state {start!r}; choose one of {sorted(STARTING_STATES)}")
+    settings = server_settings()
+    database = database_name_for(name)
+    sync_url = recreate_database(database, settings)
+    path = WORKSPACES / name
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    (path / ".env").write_text(env_file_text(sync_url), encoding="utf-8")
+    STARTING_STATES[start](path)
+    return Workspace(name=name, path=path, database=database, sync_url=sync_url, settings_description=settings.describe())

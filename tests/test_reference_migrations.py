@@ -1,0 +1,56 @@
+"""The reference migrations in app/migrations, checked by pytest-alembic against a live database.
+
+pytest-alembic's built-in tests, run on an AsyncEngine: env.py receives the connection in
+config.attributes["connection"] (connection sharing) and runs the migrations on it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pytest_alembic.tests import (  # noqa: F401 - collected as tests
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cli_upgrade_check_and_downgrade_from_another_directory(fresh_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The real `alembic` CLI, run from outside the repository with -c, against a fresh database."""
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("DB_") and k != "DATABASE_URL"}
+    env["DATABASE_URL"] = fresh_database.render_as_string(hide_password=False)
+
+    def alembic(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout + proc.stderr
+
+    assert "Running upgrade  -> 0001" in alembic("upgrade", "head")
+    assert "0001 (head)" in alembic("current")
+    assert "No new upgrade operations detected" in alembic("check")
+    assert "Running downgrade 0001 -> " in alembic("downgrade", "base")
+    offline = alembic("upgrade", "head", "--sql")
+    assert "CREATE TABLE categories" in offline and "CREATE TABLE products" in offline
+
+
+def test_an_unreachable_database_fails_in_a_few_lines(tmp_path: Path) -> None:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("DB_") and k != "DATABASE_URL"}
+    env["DATABASE_URL"] = "postgresql://learner:s3cr%40t@127.0.0.1:1/shop"
+    proc = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Traceback" not in output
+    assert "Cannot connect to the database." in output
+    assert "s3cr@t" not in output and "s3cr%40t" not in output
+    assert "DB_HOST / DB_PORT (or DATABASE_URL)" in output
