@@ -9,15 +9,19 @@ reads the same on every machine.
 from __future__ import annotations
 
 import shlex
+import sys
 
+from course.database import CHECKOUT
 from course.workspace import Workspace, run_alembic
 
 
 def relative_output(text: str, ws: Workspace) -> str:
-    """Write the workspace's absolute path (either slash style) as a path relative to it."""
+    """Write machine paths portably: the workspace as a relative path, the venv and the course as <venv>, <course>."""
     root = str(ws.path)
     for variant in {root, root.replace("\\", "/")}:
         text = text.replace(variant + "/", "").replace(variant + "\\", "").replace(variant, ".")
+    for path, name in ((sys.prefix, "<venv>"), (sys.base_prefix, "<python>"), (str(CHECKOUT), "<course>")):
+        text = text.replace(path, name)
     return text
 
 
