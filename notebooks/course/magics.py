@@ -31,6 +31,9 @@ def register(ip, ws: Workspace) -> None:  # type: ignore[no-untyped-def]
         print(relative_output(proc.stdout, ws), end="")
 
     ip.register_magic_function(alembic, magic_kind="line", magic_name="alembic")
+    # Errors show as their last line ("ValueError: ..."), without frames full of this machine's
+    # paths; `%xmode Context` brings full tracebacks back.
+    ip.run_line_magic("xmode", "Minimal")
 
     if "sql" not in ip.magics_manager.magics["line"]:
         ip.run_line_magic("load_ext", "sql")

@@ -21,6 +21,7 @@ from course.database import CHECKOUT, database_name_for, env_file_text, recreate
 
 WORKSPACES = CHECKOUT / "notebooks" / "workspaces"
 REFERENCE_APP = CHECKOUT / "app"
+STARTER_MODELS = Path(__file__).resolve().parent / "starter" / "models"  # the shop of notebooks 01-06
 
 
 @dataclass
@@ -69,9 +70,10 @@ def run_alembic(cwd: Path, args: list[str], check: bool = True) -> subprocess.Co
 
 
 def copy_app(dest: Path) -> None:
-    """The shop as a learner starts it: settings, engine and models, no migrations yet."""
-    for part in ("backend", "models"):
-        shutil.copytree(REFERENCE_APP / part, dest / "app" / part, ignore=shutil.ignore_patterns("__pycache__"))
+    """The shop as a learner starts it: settings and engine, the starter models, no migrations yet."""
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REFERENCE_APP / "backend", dest / "app" / "backend", ignore=skip)
+    shutil.copytree(STARTER_MODELS, dest / "app" / "models", ignore=skip)
     (dest / "app" / "__init__.py").write_text("", encoding="utf-8")
 
 
@@ -118,36 +120,72 @@ def copy_reference_revisions(dest: Path, upto: str | None = None) -> list[str]:
 
 
 # What each chapter starts from: the state the previous chapters leave behind.
-def _start_app_only(ws: Path) -> None:
+def _start_app_only(ws: Path, url: URL) -> None:
     copy_app(ws)
 
 
-def _start_initialized(ws: Path) -> None:
+def _start_initialized(ws: Path, url: URL) -> None:
     copy_app(ws)
     init_alembic(ws)
 
 
-def _start_configured(ws: Path) -> None:
-    _start_initialized(ws)
+def _start_configured(ws: Path, url: URL) -> None:
+    _start_initialized(ws, url)
     configure_async_env(ws)
 
 
-def _start_initial_revision(ws: Path) -> None:
-    _start_configured(ws)
+def _start_initial_revision(ws: Path, url: URL) -> None:
+    _start_configured(ws, url)
     copy_reference_revisions(ws, upto="0001")
 
 
-def _start_upgraded(ws: Path) -> None:
-    _start_initial_revision(ws)
+def _start_upgraded(ws: Path, url: URL) -> None:
+    _start_initial_revision(ws, url)
     run_alembic(ws, ["upgrade", "head"])
 
 
-STARTING_STATES: dict[str, Callable[[Path], None]] = {
+SAMPLE_DATA_SQL = """
+INSERT INTO categories (id, name, slug, is_active, parent_id) VALUES
+    (1, 'Electronics', 'electronics', true, NULL),
+    (2, 'Phones', 'phones', true, 1),
+    (3, 'Laptops', 'laptops', true, 1),
+    (4, 'Books', 'books', true, NULL),
+    (5, 'Vinyl', 'vinyl', false, NULL);
+INSERT INTO products (id, name, slug, description, price, image_url, stock, category_id, rating, is_active) VALUES
+    (1, 'Pixel 9', 'pixel-9', 'A phone', 79900, '/img/pixel-9.png', 12, 2, 4.5, true),
+    (2, 'iPhone 16', 'iphone-16', 'Another phone', 89900, NULL, 7, 2, 4.6, true),
+    (3, 'ThinkPad X1', 'thinkpad-x1', 'A laptop', 169900, '/img/x1.png', 3, 3, 4.7, true),
+    (4, 'MacBook Air', 'macbook-air', NULL, 119900, NULL, 0, 3, 4.8, true),
+    (5, 'SQL Antipatterns', 'sql-antipatterns', 'A book', 3500, NULL, 25, 4, 4.4, true),
+    (6, 'Designing Data-Intensive Applications', 'ddia', 'Another book', 4500, NULL, 40, 4, 4.9, true),
+    (7, 'Kind of Blue', 'kind-of-blue', 'A record', 2500, NULL, 2, 5, 5.0, false),
+    (8, 'Old Charger', 'old-charger', NULL, 900, NULL, 0, NULL, 2.1, false);
+SELECT setval('categories_id_seq', 5);
+SELECT setval('products_id_seq', 8);
+"""
+
+
+def _start_shop_with_data(ws: Path, url: URL) -> None:
+    """Part 2's starting point: the shop migrated to its first revision, with a few real rows."""
+    from sqlalchemy import create_engine, text
+
+    _start_upgraded(ws, url)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(SAMPLE_DATA_SQL))
+    finally:
+        engine.dispose()
+
+
+# Each takes the workspace folder and its database's URL.
+STARTING_STATES: dict[str, Callable[[Path, URL], None]] = {
     "app": _start_app_only,
     "initialized": _start_initialized,
     "configured": _start_configured,
     "initial-revision": _start_initial_revision,
     "upgraded": _start_upgraded,
+    "shop-with-data": _start_shop_with_data,
 }
 
 
@@ -163,5 +201,5 @@ def create_workspace(name: str, start: str = "app") -> Workspace:
         shutil.rmtree(path)
     path.mkdir(parents=True)
     (path / ".env").write_text(env_file_text(sync_url), encoding="utf-8")
-    STARTING_STATES[start](path)
+    STARTING_STATES[start](path, sync_url)
     return Workspace(name=name, path=path, database=database, sync_url=sync_url, settings_description=settings.describe())
