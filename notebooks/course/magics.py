@@ -33,7 +33,7 @@ def register(ip, ws: Workspace) -> None:  # type: ignore[no-untyped-def]
     ip.register_magic_function(alembic, magic_kind="line", magic_name="alembic")
     # Errors show as their last line ("ValueError: ..."), without frames full of this machine's
     # paths; `%xmode Context` brings full tracebacks back.
-    ip.run_line_magic("xmode", "Minimal")
+    ip.InteractiveTB.set_mode(mode="Minimal")  # what %xmode does, without printing
 
     if "sql" not in ip.magics_manager.magics["line"]:
         ip.run_line_magic("load_ext", "sql")
