@@ -40,6 +40,24 @@ def register(ip, ws: Workspace) -> None:  # type: ignore[no-untyped-def]
     ip.run_line_magic("config", "SqlMagic.displaycon = False")
     ip.run_line_magic("config", "SqlMagic.autopandas = False")
     ip.run_line_magic("config", "SqlMagic.feedback = False")
+    _wrap_sql_magic(ip)
     from sql.connection import Connection
 
     Connection(ws.sync_url)  # becomes Connection.current; the URL object keeps the password out of any source
+
+
+def _wrap_sql_magic(ip) -> None:  # type: ignore[no-untyped-def]
+    """Make ``%sql`` show nothing for statements that return no rows (CREATE, INSERT…) instead of ``[]``."""
+    line_magics = ip.magics_manager.magics["line"]
+    original = line_magics["sql"]
+    original = getattr(original, "__wrapped_sql__", original)
+
+    def sql(line: str = "", cell: str = "", local_ns: dict | None = None):  # type: ignore[no-untyped-def]
+        result = original(line, cell, local_ns=local_ns or {})
+        if isinstance(result, list) and getattr(result, "pretty", "rows") is None:
+            return None  # a statement without a result set: nothing to show
+        return result
+
+    sql.needs_local_scope = True  # type: ignore[attr-defined]
+    sql.__wrapped_sql__ = original  # type: ignore[attr-defined]
+    ip.register_magic_function(sql, magic_kind="line_cell", magic_name="sql")
