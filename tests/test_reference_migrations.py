@@ -33,12 +33,21 @@ def test_cli_upgrade_check_and_downgrade_from_another_directory(fresh_database, 
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc.stdout + proc.stderr
 
-    assert "Running upgrade  -> 0001" in alembic("upgrade", "head")
-    assert "0001 (head)" in alembic("current")
+    upgraded = alembic("upgrade", "head")
+    assert "Running upgrade  -> 0001" in upgraded
+    assert "Running upgrade 0009a, 0009b -> 0010" in upgraded  # both branches, then the merge
+    assert "0010 (head) (mergepoint)" in alembic("current")
     assert "No new upgrade operations detected" in alembic("check")
-    assert "Running downgrade 0001 -> " in alembic("downgrade", "base")
+    downgraded = alembic("downgrade", "base")
+    assert "Running downgrade 0010 -> 0009a, 0009b" in downgraded
+    assert "Running downgrade 0001 -> " in downgraded
+    assert "0010" not in alembic("current")  # back at base: no revision left
     offline = alembic("upgrade", "head", "--sql")
     assert "CREATE TABLE categories" in offline and "CREATE TABLE products" in offline
+    assert "CREATE TABLE reviews" in offline and "CREATE TABLE stock_levels" in offline
+    assert "INSERT INTO stock_levels (product_id, quantity) SELECT" in offline  # 0006 copies the data
+    assert "CREATE TYPE product_status AS ENUM" in offline  # 0007 creates the type itself
+    assert "CREATE INDEX CONCURRENTLY ix_products_category_id" in offline  # 0008, outside a transaction
 
 
 def test_an_unreachable_database_fails_in_a_few_lines(tmp_path: Path) -> None:

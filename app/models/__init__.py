@@ -5,6 +5,8 @@ imported is invisible to autogenerate.
 """
 
 from app.models.category import Category
-from app.models.product import Product
+from app.models.product import Product, ProductStatus
+from app.models.review import Review
+from app.models.stock_level import StockLevel
 
-__all__ = ["Category", "Product"]
+__all__ = ["Category", "Product", "ProductStatus", "Review", "StockLevel"]
