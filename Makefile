@@ -47,5 +47,9 @@ lab: db ## open the course in JupyterLab (extra options: LAB_OPTS="--port 8899 -
 test: db ## run tests/ and every notebook under strict nbval
 	$(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_OPTS)
 
+.PHONY: slides
+slides: venv ## build offline reveal.js decks of every notebook into build/slides/ (open build/slides/index.html)
+	cd notebooks && ../$(PY) -m course.slides
+
 clean: db-stop ## stop the database and remove workspaces and the embedded data (keeps .venv)
 	rm -rf notebooks/workspaces .pgdata build

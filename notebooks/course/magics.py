@@ -53,7 +53,10 @@ def _wrap_sql_magic(ip) -> None:  # type: ignore[no-untyped-def]
     original = getattr(original, "__wrapped_sql__", original)
 
     def sql(line: str = "", cell: str = "", local_ns: dict | None = None):  # type: ignore[no-untyped-def]
-        result = original(line, cell, local_ns=local_ns or {})
+        try:
+            result = original(line, cell, local_ns=local_ns or {})
+        finally:
+            _end_failed_transaction()
         if isinstance(result, list) and getattr(result, "pretty", "rows") is None:
             return None  # a statement without a result set: nothing to show
         return result
@@ -61,3 +64,13 @@ def _wrap_sql_magic(ip) -> None:  # type: ignore[no-untyped-def]
     sql.needs_local_scope = True  # type: ignore[attr-defined]
     sql.__wrapped_sql__ = original  # type: ignore[attr-defined]
     ip.register_magic_function(sql, magic_kind="line_cell", magic_name="sql")
+
+
+def _end_failed_transaction() -> None:
+    """ipython-sql prints a failed statement's error but leaves its transaction open (and aborted),
+    holding locks that would make the next ``alembic`` command wait. Close it."""
+    from sql.connection import Connection
+
+    conn = Connection.current
+    if conn is not None and conn.internal_connection.in_transaction():
+        conn.internal_connection.rollback()
