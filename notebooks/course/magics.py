@@ -3,7 +3,9 @@
 ``%alembic upgrade head`` runs exactly ``alembic upgrade head`` (the real CLI, in a new
 process) in the workspace folder, as a learner would in a terminal opened there. Its
 output is shown with the workspace's absolute path written as ``.``, so the notebook
-reads the same on every machine.
+reads the same on every machine. On Linux and macOS the new process is forked from a warm
+one that has already imported SQLAlchemy and Alembic (see ``course/warm_alembic.py``):
+same entry point, same output, a tenth of the start-up time.
 """
 
 from __future__ import annotations
