@@ -87,3 +87,29 @@ def test_the_course_server_is_reachable() -> None:
     assert version.split(".")[0].isdigit()
     with create_engine(server_settings().DATABASE_URL_sync).connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_the_warm_starter_gives_what_a_cold_alembic_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same output and exit code, warm (forked) or cold (`python -m alembic`), for success and failures."""
+    from course.workspace import run_alembic
+
+    if not hasattr(__import__("os"), "fork"):
+        pytest.skip("no fork on this platform: every command starts cold")
+    ws = create_workspace("zz-warm-vs-cold", start="upgraded")
+    commands = [["current"], ["history", "--verbose"], ["downgrade", "nonexistent"], ["upgrade", "--no-such-flag"], ["upgrade", "head", "--sql"]]
+    warm = [run_alembic(ws.path, args, check=False) for args in commands]
+    monkeypatch.setenv("COURSE_WARM_ALEMBIC", "0")
+    cold = [run_alembic(ws.path, args, check=False) for args in commands]
+    for args, w, c in zip(commands, warm, cold):
+        assert (w.returncode, w.stdout) == (c.returncode, c.stdout), args
+    assert [w.returncode for w in warm] == [0, 0, 255, 2, 0]
+
+
+def test_a_workspace_module_named_like_a_preloaded_one_starts_cold() -> None:
+    from course.workspace import run_alembic
+
+    ws = create_workspace("zz-shadow", start="app")
+    (ws.path / "alembic").mkdir()
+    (ws.path / "alembic" / "__init__.py").write_text("")
+    proc = run_alembic(ws.path, ["--version"], check=False)
+    assert proc.returncode != 0 and "No module named alembic.__main__" in proc.stdout
