@@ -47,6 +47,12 @@ lab: db ## open the course in JupyterLab (extra options: LAB_OPTS="--port 8899 -
 test: db ## run tests/ and every notebook under strict nbval
 	$(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_OPTS)
 
+# Extra options: `make bench BENCH_OPTS="--quick"` (skips the slow fresh-clone runs), "--repeats 5".
+BENCH_OPTS ?=
+.PHONY: bench
+bench: db ## time the notebooks, %alembic, the database, the setup call and a fresh clone's `make test` (build/bench.json)
+	$(PY) tests/benchmark.py $(BENCH_OPTS)
+
 .PHONY: slides
 slides: venv ## build offline reveal.js decks of every notebook into build/slides/ (open build/slides/index.html)
 	cd notebooks && ../$(PY) -m course.slides
