@@ -17,6 +17,7 @@ import io
 import json
 import os
 import runpy
+import signal
 import sys
 import traceback
 
@@ -36,6 +37,7 @@ def run_child(request: dict) -> None:  # type: ignore[type-arg]
     """In the forked child: become `python -m alembic <args>` in the workspace, then exit."""
     code = 1
     try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C interrupts the command, as in a terminal
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -68,6 +70,7 @@ def run_child(request: dict) -> None:  # type: ignore[type-arg]
 
 
 def serve() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a kernel interrupt must not kill the starter
     preload()
     for line in sys.stdin:
         request = json.loads(line)
