@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ def test_the_warm_starter_gives_what_a_cold_alembic_gives(monkeypatch: pytest.Mo
     """Same output and exit code, warm (forked) or cold (`python -m alembic`), for success and failures."""
     from course.workspace import run_alembic
 
-    if not hasattr(__import__("os"), "fork"):
+    if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform: every command starts cold")
     ws = create_workspace("zz-warm-vs-cold", start="upgraded")
     commands = [["current"], ["history", "--verbose"], ["downgrade", "nonexistent"], ["upgrade", "--no-such-flag"], ["upgrade", "head", "--sql"]]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course.workspace import subprocess_env
 from pytest_alembic.tests import (  # noqa: F401 - collected as tests
     test_model_definitions_match_ddl,
     test_single_head_revision,
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_cli_upgrade_check_and_downgrade_from_another_directory(fresh_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The real `alembic` CLI, run from outside the repository with -c, against a fresh database."""
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("DB_") and k != "DATABASE_URL"}
+    env = subprocess_env()  # no DB_* / DATABASE_URL from the suite's environment
     env["DATABASE_URL"] = fresh_database.render_as_string(hide_password=False)
 
     def alembic(*args: str) -> str:
@@ -51,7 +52,7 @@ def test_cli_upgrade_check_and_downgrade_from_another_directory(fresh_database, 
 
 
 def test_an_unreachable_database_fails_in_a_few_lines(tmp_path: Path) -> None:
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("DB_") and k != "DATABASE_URL"}
+    env = subprocess_env()  # no DB_* / DATABASE_URL from the suite's environment
     env["DATABASE_URL"] = "postgresql://learner:s3cr%40t@127.0.0.1:1/shop"
     proc = subprocess.run(
         [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],

@@ -43,17 +43,13 @@ def database_name_for(name: str) -> str:
     return f"course_{slug}"[:63]
 
 
-def _admin_url(settings) -> URL:  # type: ignore[no-untyped-def]
-    return settings.DATABASE_URL_sync
-
-
 def check_server(settings=None) -> str:  # type: ignore[no-untyped-def]
     """Connect once; return the server version or raise DatabaseUnavailable with a short message."""
     from app.backend.DB_config import explain_connection_error
 
     settings = settings or server_settings()
     try:
-        engine = create_engine(_admin_url(settings), connect_args={"connect_timeout": 5})
+        engine = create_engine(settings.DATABASE_URL_sync, connect_args={"connect_timeout": 5})
         try:
             with engine.connect() as conn:
                 return str(conn.execute(text("SHOW server_version")).scalar())
@@ -67,7 +63,7 @@ def recreate_database(name: str, settings=None) -> URL:  # type: ignore[no-untyp
     """Drop (forcing out old connections) and create database ``name``; return its sync URL."""
     settings = settings or server_settings()
     check_server(settings)
-    engine = create_engine(_admin_url(settings), isolation_level="AUTOCOMMIT")
+    engine = create_engine(settings.DATABASE_URL_sync, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -79,7 +75,7 @@ def recreate_database(name: str, settings=None) -> URL:  # type: ignore[no-untyp
 
 def drop_database(name: str, settings=None) -> None:  # type: ignore[no-untyped-def]
     settings = settings or server_settings()
-    engine = create_engine(_admin_url(settings), isolation_level="AUTOCOMMIT")
+    engine = create_engine(settings.DATABASE_URL_sync, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import URL
 
-from course.database import CHECKOUT, database_name_for, env_file_text, recreate_database, server_settings
+from course.database import CHECKOUT, SETTING_NAMES, database_name_for, env_file_text, recreate_database, server_settings
 
 WORKSPACES = CHECKOUT / "notebooks" / "workspaces"
 REFERENCE_APP = CHECKOUT / "app"
@@ -46,8 +46,6 @@ class Workspace:
 
 def subprocess_env() -> dict[str, str]:
     """The environment for commands run in a workspace: no DB_* or DATABASE_URL, so its .env decides."""
-    from course.database import SETTING_NAMES
-
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env["PYTHONIOENCODING"] = "utf-8"
     env.pop("PYTHONPATH", None)
