@@ -1,61 +1,30 @@
-# The course's commands. Run `make help` for the list.
+# A thin wrapper over the launcher, for those who like `make`: run.py does the work
+# (and works without make, on Windows too: `py run.py lab`).
 #
-#   make lab    set everything up and open the course in JupyterLab
-#   make test   set everything up and run the whole suite (tests/ + every notebook under strict nbval)
-
-.DEFAULT_GOAL := help
-.PHONY: help venv db db-stop lab test clean
+#   make lab    = python3 run.py lab
+#   make test   = python3 run.py test
+# Extra options: `make lab LAB_OPTS="--port 9999 --no-browser"`, `make test PYTEST_OPTS="-k settings"`, JOBS=1.
 
 PYTHON ?= python3
-VENV   := .venv
-ifeq ($(OS),Windows_NT)
-BIN := $(VENV)/Scripts
-else
-BIN := $(VENV)/bin
-endif
-PY := $(BIN)/python
-
-# Extra options: `make lab LAB_OPTS="--port 9999 --no-browser"`, `make test PYTEST_OPTS="-k settings"`.
 LAB_OPTS    ?=
 PYTEST_OPTS ?=
-# Parallel workers for the suite (each notebook has its own workspace and database).
 JOBS        ?= 2
-# Jupyter refuses to run as root unless told; containers and CI run as root.
-ROOT_FLAG   := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+BENCH_OPTS  ?=
 
-help: ## list the targets
-	@echo "Targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 18
+.DEFAULT_GOAL := help
+.PHONY: help lab test db db-stop clean slides bench lock
 
-$(VENV)/.installed: requirements.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@touch $@
+help:
+	@$(PYTHON) run.py help
 
-venv: $(VENV)/.installed ## create .venv and install requirements.txt (skipped when unchanged)
+lab:
+	@$(PYTHON) run.py lab $(LAB_OPTS)
 
-db: venv ## make sure the database is up (embedded PostgreSQL unless DATABASE_URL / DB_* / .env say otherwise)
-	@$(PY) -m app.backend.DB_config
+test:
+	@$(PYTHON) run.py test --jobs $(JOBS) $(PYTEST_OPTS)
 
-db-stop: ## stop the embedded PostgreSQL
-	@$(PY) -m app.backend.dev_database stop
+db db-stop clean slides lock:
+	@$(PYTHON) run.py $@
 
-lab: db ## open the course in JupyterLab (extra options: LAB_OPTS="--port 8899 --no-browser")
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=notebooks \
-		--LabApp.default_url=/lab/tree/00-welcome-and-setup.ipynb $(LAB_OPTS)
-
-test: db ## run tests/ and every notebook under strict nbval
-	$(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_OPTS)
-
-# Extra options: `make bench BENCH_OPTS="--quick"` (skips the slow fresh-clone runs), "--repeats 5".
-BENCH_OPTS ?=
-.PHONY: bench
-bench: db ## time the notebooks, %alembic, the database, the setup call and a fresh clone's `make test` (build/bench.json)
-	$(PY) tests/benchmark.py $(BENCH_OPTS)
-
-.PHONY: slides
-slides: venv ## build offline reveal.js decks of every notebook into build/slides/ (open build/slides/index.html)
-	cd notebooks && ../$(PY) -m course.slides
-
-clean: db-stop ## stop the database and remove workspaces and the embedded data (keeps .venv)
-	rm -rf notebooks/workspaces .pgdata build
+bench:
+	@$(PYTHON) run.py bench $(BENCH_OPTS)

@@ -1,21 +1,31 @@
-"""Shared fixtures: the repository on sys.path, and throw-away databases on the course's server."""
+"""Shared fixtures: throw-away databases on the course's server, a settings environment under control."""
 
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-for entry in (str(ROOT / "notebooks"), str(ROOT)):
-    if entry not in sys.path:
-        sys.path.insert(0, entry)
+from course.database import SETTING_NAMES, drop_database, recreate_database
 
-from course.database import drop_database, recreate_database, server_settings  # noqa: E402
+pytest_plugins = ["browser"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No DATABASE_URL or DB_* in the environment and no .env in the current folder (a fresh one).
+
+    A learner running the suite against their own server exports DATABASE_URL; tests of how
+    settings are read must not see it.
+    """
+    for key in SETTING_NAMES:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture
@@ -35,10 +45,10 @@ def alembic_config() -> dict[str, str]:
 
 
 @pytest.fixture
-def alembic_engine(fresh_database):  # type: ignore[no-untyped-def]
+def alembic_engine(fresh_database):
     """pytest-alembic: an AsyncEngine on a fresh database (env.py takes the shared connection)."""
-    from sqlalchemy.pool import NullPool
     from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
 
     # NullPool: pytest-alembic runs each step in a new event loop; pooled connections would
     # belong to the loop that opened them.
@@ -49,9 +59,14 @@ def alembic_engine(fresh_database):  # type: ignore[no-untyped-def]
     asyncio.run(engine.dispose())
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say how many tests and how many notebook cells ran (nbval makes one item per cell)."""
-    reports = [r for key in ("passed", "failed", "error") for r in terminalreporter.stats.get(key, []) if getattr(r, "when", "call") == "call"]
+    reports = [
+        r
+        for key in ("passed", "failed", "error")
+        for r in terminalreporter.stats.get(key, [])
+        if getattr(r, "when", "call") == "call"
+    ]
     cells = [r for r in reports if r.nodeid.endswith(".ipynb") or "::Cell " in r.nodeid]
     notebooks = {r.nodeid.split("::")[0] for r in cells}
     terminalreporter.write_line(

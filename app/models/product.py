@@ -46,9 +46,7 @@ class Product(Base):
 
     category: Mapped[Category | None] = relationship(back_populates="products")
     # ON DELETE CASCADE in the database; passive_deletes lets PostgreSQL remove the reviews.
-    reviews: Mapped[list[Review]] = relationship(
-        back_populates="product", cascade="all, delete-orphan", passive_deletes=True
-    )
+    reviews: Mapped[list[Review]] = relationship(back_populates="product", cascade="all, delete-orphan", passive_deletes=True)
     # One-to-one: a scalar Mapped[...] (not a list) makes SQLAlchemy use uselist=False.
     stock_level: Mapped[StockLevel | None] = relationship(
         back_populates="product", cascade="all, delete-orphan", passive_deletes=True

@@ -4,7 +4,7 @@
 process) in the workspace folder, as a learner would in a terminal opened there. Its
 output is shown with the workspace's absolute path written as ``.``, so the notebook
 reads the same on every machine. On Linux and macOS the new process is forked from a warm
-one that has already imported SQLAlchemy and Alembic (see ``course/warm_alembic.py``):
+one that has already imported SQLAlchemy and Alembic (see ``course.alembic_runner``):
 same entry point, same output, a tenth of the start-up time.
 """
 
@@ -13,23 +13,31 @@ from __future__ import annotations
 import shlex
 import sys
 
-from course.database import CHECKOUT
-from course.workspace import Workspace, run_alembic
+from course.alembic_runner import run_alembic
+from course.paths import CHECKOUT
+from course.portable import portable
+from course.workspace import Workspace
 
 
 def relative_output(text: str, ws: Workspace) -> str:
     """Write machine paths portably: the workspace as a relative path, the venv and the course as <venv>, <course>."""
-    root = str(ws.path)
-    for variant in {root, root.replace("\\", "/")}:
-        text = text.replace(variant + "/", "").replace(variant + "\\", "").replace(variant, ".")
-    for path, name in ((sys.prefix, "<venv>"), (sys.base_prefix, "<python>"), (str(CHECKOUT), "<course>")):
-        text = text.replace(path, name)
-    return text
+    places = ((sys.prefix, "<venv>"), (sys.base_prefix, "<python>"), (str(CHECKOUT), "<course>"))
+    return portable(text, str(ws.path), places)
 
 
-def register(ip, ws: Workspace) -> None:  # type: ignore[no-untyped-def]
+def split_command_line(line: str, *, windows: bool = sys.platform == "win32") -> list[str]:
+    """Split ``%alembic`` arguments as the learner's shell would: on Windows a backslash is a path separator."""
+    if not windows:
+        return shlex.split(line, posix=True)
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=False)
+    lexer.whitespace_split = True
+    lexer.escape = ""  # PowerShell and cmd keep backslashes; quotes still group words
+    return list(lexer)
+
+
+def register(ip, ws: Workspace) -> None:
     def alembic(line: str) -> None:
-        proc = run_alembic(ws.path, shlex.split(line, posix=True), check=False)
+        proc = run_alembic(ws.path, split_command_line(line), check=False)
         print(relative_output(proc.stdout, ws), end="")
 
     ip.register_magic_function(alembic, magic_kind="line", magic_name="alembic")
@@ -48,13 +56,13 @@ def register(ip, ws: Workspace) -> None:  # type: ignore[no-untyped-def]
     Connection(ws.sync_url)  # becomes Connection.current; the URL object keeps the password out of any source
 
 
-def _wrap_sql_magic(ip) -> None:  # type: ignore[no-untyped-def]
+def _wrap_sql_magic(ip) -> None:
     """Make ``%sql`` show nothing for statements that return no rows (CREATE, INSERT…) instead of ``[]``."""
     line_magics = ip.magics_manager.magics["line"]
     original = line_magics["sql"]
     original = getattr(original, "__wrapped_sql__", original)
 
-    def sql(line: str = "", cell: str = "", local_ns: dict | None = None):  # type: ignore[no-untyped-def]
+    def sql(line: str = "", cell: str = "", local_ns: dict | None = None):
         try:
             result = original(line, cell, local_ns=local_ns or {})
         finally:
@@ -63,8 +71,8 @@ def _wrap_sql_magic(ip) -> None:  # type: ignore[no-untyped-def]
             return None  # a statement without a result set: nothing to show
         return result
 
-    sql.needs_local_scope = True  # type: ignore[attr-defined]
-    sql.__wrapped_sql__ = original  # type: ignore[attr-defined]
+    sql.needs_local_scope = True
+    sql.__wrapped_sql__ = original
     ip.register_magic_function(sql, magic_kind="line_cell", magic_name="sql")
 
 

@@ -1,21 +1,27 @@
-"""app.backend.DB_config.Settings: where values come from, hostile passwords, no leaks."""
+"""app.backend.DB_config.Settings: where values come from, hostile passwords, no leaks.
+
+Every test that reads settings uses the ``no_settings`` fixture: it owns the whole settings
+environment (a learner's own DATABASE_URL, exported to run the suite, must not leak in).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from app.backend.DB_config import Settings, explain_connection_error
+from app.backend.DB_config import Settings
+from course.database import SETTING_NAMES
 
 HOSTILE = "p@ss:w%rd/#?"
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, no_settings: Path) -> None:
     monkeypatch.setenv("DB_HOST", "db.example")
     monkeypatch.setenv("DB_PORT", "6543")
     monkeypatch.setenv("DB_USER", "shop")
@@ -23,15 +29,17 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("DB_NAME", "shopdb")
     url = Settings().DATABASE_URL_asyncpg
     assert (url.drivername, url.host, url.port, url.username, url.password, url.database) == (
-        "postgresql+asyncpg", "db.example", 6543, "shop", HOSTILE, "shopdb"
+        "postgresql+asyncpg",
+        "db.example",
+        6543,
+        "shop",
+        HOSTILE,
+        "shopdb",
     )
 
 
-def test_values_come_from_dotenv_and_the_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in ("DB_HOST", "DB_PORT", "DB_USER", "DB_PASS", "DB_NAME", "DATABASE_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text("DB_HOST=from-dotenv\nDB_NAME=dotenv_db\nDB_PASS='" + HOSTILE + "'\n")
+def test_values_come_from_dotenv_and_the_environment_wins(monkeypatch: pytest.MonkeyPatch, no_settings: Path) -> None:
+    (no_settings / ".env").write_text("DB_HOST=from-dotenv\nDB_NAME=dotenv_db\nDB_PASS='" + HOSTILE + "'\n")
     settings = Settings()
     assert settings.DATABASE_URL_sync.host == "from-dotenv"
     assert settings.DATABASE_URL_sync.password == HOSTILE
@@ -39,8 +47,7 @@ def test_values_come_from_dotenv_and_the_environment_wins(monkeypatch: pytest.Mo
     assert Settings().DATABASE_URL_sync.database == "env_db"
 
 
-def test_one_database_url_wins_over_the_parts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_one_database_url_wins_over_the_parts(monkeypatch: pytest.MonkeyPatch, no_settings: Path) -> None:
     monkeypatch.setenv("DB_HOST", "ignored")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p%40ss@h:5555/d")
     settings = Settings()
@@ -49,12 +56,11 @@ def test_one_database_url_wins_over_the_parts(monkeypatch: pytest.MonkeyPatch, t
     assert (settings.DATABASE_URL_sync.host, settings.DATABASE_URL_sync.password) == ("h", "p@ss")
 
 
-def test_the_password_never_shows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_the_password_never_shows(monkeypatch: pytest.MonkeyPatch, no_settings: Path, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("DB_HOST", "db.example")
     monkeypatch.setenv("DB_PASS", HOSTILE)
     settings = Settings()
-    shown = [repr(settings), str(settings), str(settings.DATABASE_URL_asyncpg), repr(settings.DATABASE_URL_sync), settings.describe()]
+    shown = [repr(settings), str(settings), str(settings.DATABASE_URL_asyncpg), repr(settings.DATABASE_URL_sync)]
     with caplog.at_level(logging.INFO):
         logging.getLogger("test").info("connecting to %s", settings.DATABASE_URL_asyncpg)
     shown.append(caplog.text)
@@ -63,7 +69,7 @@ def test_the_password_never_shows(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert "w%rd" not in text_ and "w%25rd" not in text_
 
 
-def test_hostile_password_reaches_a_real_asyncpg_connection_and_alembic(fresh_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_password_reaches_a_real_asyncpg_connection_and_alembic(fresh_database, tmp_path: Path) -> None:
     """A role whose password has % @ : / # ? logs in over asyncpg, via URL.create and via Alembic's config."""
     from alembic.config import Config
     from sqlalchemy import create_engine
@@ -123,19 +129,31 @@ def test_hostile_password_reaches_a_real_asyncpg_connection_and_alembic(fresh_da
         admin.dispose()
 
 
-def test_an_unreachable_server_gets_a_short_actionable_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from sqlalchemy import create_engine
+def test_with_nothing_set_the_app_expects_a_local_server(no_settings: Path) -> None:
+    url = Settings().DATABASE_URL_asyncpg
+    assert (url.host, url.port, url.username, url.database) == ("localhost", 5432, "postgres", "postgres")
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DB_HOST", "127.0.0.1")
-    monkeypatch.setenv("DB_PORT", "1")  # nothing listens there
-    monkeypatch.setenv("DB_PASS", HOSTILE)
-    settings = Settings()
-    with pytest.raises(Exception) as caught:
-        with create_engine(settings.DATABASE_URL_sync).connect():
-            pass
-    message = explain_connection_error(caught.value, settings)
-    assert len(message.splitlines()) <= 6
-    assert "no PostgreSQL server answered" in message
-    assert "DB_HOST / DB_PORT" in message
-    assert HOSTILE not in message
+
+def test_a_socket_directory_goes_in_the_query(monkeypatch: pytest.MonkeyPatch, no_settings: Path) -> None:
+    monkeypatch.setenv("DB_HOST", "/var/run/postgresql")
+    url = Settings().DATABASE_URL_sync
+    assert url.host is None and url.query == {"host": "/var/run/postgresql"}
+
+
+def test_importing_the_app_starts_nothing(no_settings: Path) -> None:
+    """Every app module imports in a fresh interpreter, with nothing configured, without starting a process."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import importlib, pkgutil, psutil, app, app.models\n"
+        "names = ['app.backend.DB_config', 'app.backend.DB_engine', 'app.models']\n"
+        "names += [m.name for m in pkgutil.iter_modules(app.models.__path__, 'app.models.')]\n"
+        "for name in names: importlib.import_module(name)\n"
+        "print(len(names), len(psutil.Process().children(recursive=True)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    modules, children = map(int, proc.stdout.split())
+    assert modules >= 6 and children == 0

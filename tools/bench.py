@@ -1,13 +1,17 @@
-"""`make bench`: how fast the course is on this machine (a measurement, not a test).
+"""`python run.py bench`: how fast the course is on this machine (a measurement, not a test).
 
-    .venv/bin/python tests/benchmark.py            # everything (the fresh-clone `make test` runs too: slow)
-    .venv/bin/python tests/benchmark.py --quick    # everything but the fresh clone
-    .venv/bin/python tests/benchmark.py --repeats 5 --heavy-repeats 3 --only notebooks,alembic
+    python run.py bench                 # everything (the fresh-clone `python run.py test` runs too: slow)
+    python run.py bench --quick         # everything but the fresh clone
+    python run.py bench --repeats 5 --heavy-repeats 3 --only notebooks,alembic
+
+(``run.py bench`` makes sure the database is up, then runs ``.venv/bin/python tools/bench.py``
+with the same arguments.)
 
 Prints a table and writes build/bench.json. Each quick measurement (%alembic, the database,
 the setup call) is repeated (``--repeats``, 3 by default) and its median reported, with min
 and max; each notebook and the serial/parallel suites take minutes, so they run
-``--heavy-repeats`` times (1 by default); the fresh-clone `make test` runs once. The embedded server must be up (`make bench` depends on `make db`).
+``--heavy-repeats`` times (1 by default); the fresh-clone `python run.py test` runs once. The
+database server must be up (`python run.py bench` runs `python -m course db` first).
 
 Nothing here touches the repository's notebooks or the learner's workspaces: kernels run
 with ``COURSE_WORKSPACE_SUFFIX=-bench`` (workspaces ``<notebook>-bench``, databases
@@ -15,8 +19,6 @@ with ``COURSE_WORKSPACE_SUFFIX=-bench`` (workspaces ``<notebook>-bench``, databa
 a temporary data directory, deleted afterwards. The nbval runs with the suffix show some
 cell mismatches on purpose (the workspace's name is printed by some cells): only their
 time counts here.
-
-The name does not start with ``test_``: pytest does not collect it.
 """
 
 from __future__ import annotations
@@ -34,20 +36,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from course.database import SETTING_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 PY = sys.executable
 SUFFIX = "-bench"
-SETTING_NAMES = ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_USER", "DB_PASS", "DB_NAME")
 
 # The targets the course aims at on a 2-core machine.
-TARGET_SUITE_S = 120.0  # `make test` with a built venv
+TARGET_SUITE_S = 120.0  # `python run.py test` with a built venv
 TARGET_SETUP_S = 2.0  # one course.create_workspace(...) with the server running
 TARGET_ALEMBIC_RATIO = 1.3  # one %alembic call / `python -m alembic --help` in a fresh process
-
-for entry in (str(NOTEBOOKS), str(ROOT)):
-    if entry not in sys.path:
-        sys.path.insert(0, entry)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -73,7 +72,9 @@ def summary(samples: list[float]) -> dict:
     }
 
 
-def run(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None, check: bool = True, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-3000:]}")
@@ -105,12 +106,16 @@ def execute_notebook(path: Path) -> dict:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
     client.execute()
     errors = [
         f"cell {i}: {o.get('ename')}: {o.get('evalue')}"[:200]
-        for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and "raises-exception" not in cell.metadata.get("tags", [])
-        for o in cell.get("outputs", []) if o.get("output_type") == "error"
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and "raises-exception" not in cell.metadata.get("tags", [])
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "error"
     ]
     return {"errors": errors}
 
@@ -146,7 +151,11 @@ def bench_serial_vs_parallel(repeats: int) -> dict:
     for label, workers in (("serial (-n 0)", 0), ("parallel (-n 2 --dist loadfile)", 2)):
         say(f"  pytest notebooks/ {label} ×{repeats}")
         runs = [pytest_notebooks(workers) for _ in range(repeats)]
-        out[label] = {**summary([r["seconds"] for r in runs]), "exits": [r["exit"] for r in runs], "last_line": runs[-1]["last_line"]}
+        out[label] = {
+            **summary([r["seconds"] for r in runs]),
+            "exits": [r["exit"] for r in runs],
+            "last_line": runs[-1]["last_line"],
+        }
     serial, parallel = (out[k]["median_s"] for k in out)
     out["ratio serial/parallel"] = round(serial / parallel, 2)
     return out
@@ -156,8 +165,9 @@ def bench_serial_vs_parallel(repeats: int) -> dict:
 
 
 def bench_alembic(repeats: int) -> dict:
+    from course.alembic_runner import run_alembic
     from course.magics import relative_output
-    from course.workspace import create_workspace, run_alembic
+    from course.workspace import create_workspace
 
     say(f"  %alembic ×{repeats}")
     ws = create_workspace("bench-alembic" + SUFFIX, "upgraded")
@@ -179,10 +189,10 @@ def bench_alembic(repeats: int) -> dict:
         "%alembic current": measure(magic("current"), repeats),
         "%alembic history": measure(magic("history"), repeats),
     }
-    # The course forks %alembic commands from a warm starter (course/warm_alembic.py) where it can;
+    # The course forks %alembic commands from a warm starter (course/alembic_runner.py) where it can;
     # the first call of a kernel starts it, and COURSE_WARM_ALEMBIC=0 turns it off (plain subprocess).
     code = (
-        "import time, pathlib; from course.workspace import run_alembic; t = time.perf_counter(); "
+        "import time, pathlib; from course.alembic_runner import run_alembic; t = time.perf_counter(); "
         f"run_alembic(pathlib.Path({str(ws.path)!r}), ['current']); print(time.perf_counter() - t)"
     )
     first = [float(run([PY, "-c", code], cwd=NOTEBOOKS, env=bench_env()).stdout.split()[-1]) for _ in range(repeats)]
@@ -203,6 +213,11 @@ def bench_alembic(repeats: int) -> dict:
 # --------------------------------------------------------------------------- the database
 
 
+# `python run.py db` and `python run.py db-stop` run these in the venv.
+DB_START = [PY, "-m", "course", "db"]  # start the embedded server if it is the one in use, then connect once
+DB_STOP = [PY, "-m", "course", "db-stop"]
+
+
 def bench_database(repeats: int) -> dict:
     """Cold start (initdb + start) in a new data directory, warm start (stop + start) of it."""
     cold, warm = [], []
@@ -216,25 +231,24 @@ def bench_database(repeats: int) -> dict:
                 env.pop(name, None)
             say(f"  database cold start {i + 1}/{repeats}")
             start = time.perf_counter()
-            run([PY, "-m", "app.backend.dev_database", "start"], env=env)
+            run(DB_START, env=env)
             cold.append(time.perf_counter() - start)
-            run([PY, "-m", "app.backend.dev_database", "stop"], env=env)
+            run(DB_STOP, env=env)
             say(f"  database warm start {i + 1}/{repeats}")
             start = time.perf_counter()
-            run([PY, "-m", "app.backend.dev_database", "start"], env=env)
+            run(DB_START, env=env)
             warm.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            run([PY, "-m", "app.backend.dev_database", "stop"], env=env)
+            run(DB_STOP, env=env)
             shutil.rmtree(pgdata, ignore_errors=True)
-        already = measure(lambda: run([PY, "-m", "app.backend.DB_config"]), repeats)  # `make db` when it is up
+        already = measure(lambda: run(DB_START), repeats)  # what every `python run.py lab/test` pays when it is up
     finally:
         for pgdata in base.glob("d*"):
-            run([PY, "-m", "app.backend.dev_database", "stop"], env=bench_env(EMBEDDED_PGDATA=str(pgdata)), check=False)
+            run(DB_STOP, env=bench_env(EMBEDDED_PGDATA=str(pgdata)), check=False)
         shutil.rmtree(base, ignore_errors=True)
     return {
         "cold start (initdb + start, new data dir)": summary(cold),
         "warm start (existing data dir)": summary(warm),
-        "`make db` with the server up (python -m app.backend.DB_config)": already,
+        "`python run.py db` with the server up (python -m course db)": already,
     }
 
 
@@ -244,37 +258,45 @@ def bench_setup(repeats: int) -> dict:
     out = {}
     for start in ("app", "configured", "upgraded", "shop-with-data"):
         say(f"  create_workspace(start={start!r}) ×{repeats}")
-        create_workspace(f"bench-setup-{start}{SUFFIX}", start)  # warm-up: imports, first connection
-        out[f"create_workspace(start={start!r})"] = measure(lambda: create_workspace(f"bench-setup-{start}{SUFFIX}", start), repeats)
+        name = f"bench-setup-{start}{SUFFIX}"
+        create_workspace(name, start)  # warm-up: imports, first connection
+        out[f"create_workspace(start={start!r})"] = measure(lambda name=name, start=start: create_workspace(name, start), repeats)
     # What a notebook's first cell pays: a fresh interpreter, `import course`, then the setup.
     code = (
-        "import time; t = time.perf_counter(); import course; "
-        f"course.create_workspace('bench-setup-first{SUFFIX}', 'upgraded'); print(time.perf_counter() - t)"
+        "import time; t = time.perf_counter(); import course; from course.workspace import create_workspace; "
+        f"create_workspace('bench-setup-first{SUFFIX}', 'upgraded'); print(time.perf_counter() - t)"
     )
     samples = [float(run([PY, "-c", code], cwd=NOTEBOOKS, env=bench_env()).stdout.split()[-1]) for _ in range(repeats)]
     out["first call in a new kernel: import course + create_workspace('upgraded')"] = summary(samples)
     return out
 
 
-# --------------------------------------------------------------------------- `make test` from a fresh clone
+# --------------------------------------------------------------------------- `python run.py test` from a fresh clone
 
 
 def bench_fresh_clone() -> dict:
+    """A learner's two runs of the suite in a new clone: the first builds .venv, the second reuses it."""
     clone = Path(tempfile.gettempdir()) / "bench-clone"
     shutil.rmtree(clone, ignore_errors=True)
     run(["git", "clone", "-q", str(ROOT), str(clone)])
-    env = {k: v for k, v in os.environ.items() if k not in (*SETTING_NAMES, "EMBEDDED_PGDATA", "COURSE_WORKSPACE_SUFFIX", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in (*SETTING_NAMES, "EMBEDDED_PGDATA", "COURSE_WORKSPACE_SUFFIX", "VIRTUAL_ENV")
+    }
+    clone_python = clone / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     out = {}
     try:
         for label in ("no venv (creates .venv, pip install, cold database)", "venv built (database up)"):
-            say(f"  make test in a fresh clone: {label} (once)")
+            say(f"  python run.py test in a fresh clone: {label} (once)")
             start = time.perf_counter()
-            proc = run(["make", "test"], cwd=clone, env=env, check=False)
+            proc = run([PY, "run.py", "test"], cwd=clone, env=env, check=False)
             elapsed = time.perf_counter() - start
             tail = [line for line in proc.stdout.splitlines() if line.strip()][-2:]
             out[label] = {**summary([elapsed]), "exit": proc.returncode, "last_lines": tail}
     finally:
-        run(["make", "db-stop"], cwd=clone, env=env, check=False)
+        if clone_python.exists():  # the clone's own embedded server (in clone/.pgdata)
+            run([str(clone_python), "-m", "course", "db-stop"], cwd=clone, env=env, check=False)
         shutil.rmtree(clone, ignore_errors=True)
     return out
 
@@ -305,9 +327,11 @@ def print_table(report: dict) -> None:
             rows.append((section, name, str(value), note))
 
     m = report["machine"]
-    print(f"\nCourse benchmark — {m['cpu_count']} cores (os.cpu_count()), Python {m['python']}, {m['platform']}; "
-          f"median of {report['repeats']} runs for the quick measurements, {report['heavy_repeats']} for each notebook and suite; "
-          "the fresh clone once\n")
+    print(
+        f"\nCourse benchmark — {m['cpu_count']} cores (os.cpu_count()), Python {m['python']}, {m['platform']}; "
+        f"median of {report['repeats']} runs for the quick measurements, {report['heavy_repeats']} for each notebook and suite; "
+        "the fresh clone once\n"
+    )
     for name, r in report.get("notebooks", {}).items():
         add("notebook (nbclient)", name, r, "ERRORS: " + "; ".join(r["errors"]) if r["errors"] else "")
     if "notebooks" in report:
@@ -334,12 +358,12 @@ def print_table(report: dict) -> None:
         note = f"exit {r['exit']}: {r['last_lines'][-1] if r['last_lines'] else ''}"
         if name.startswith("venv built"):
             note += f" (target < {TARGET_SUITE_S:.0f} s)"
-        add("make test, fresh clone", name, r, note)
+        add("run.py test, fresh clone", name, r, note)
 
     widths = [max(len(r[i]) for r in rows + [("section", "what", "median", "min–max / notes")]) for i in range(4)]
     widths[1] = min(widths[1], 70)
     header = ("section", "what", "median", "min–max / notes")
-    for i, row in enumerate([header, tuple("-" * w for w in widths), *rows]):
+    for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(widths[j]) if j < 3 else cell for j, cell in enumerate(row)))
 
 
@@ -347,11 +371,15 @@ SECTIONS = ("notebooks", "suite", "alembic", "database", "setup", "fresh_clone")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="skip the fresh-clone `make test` runs (the slow part)")
+    parser = argparse.ArgumentParser(prog="python run.py bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the fresh-clone `python run.py test` runs (the slow part)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per quick measurement; the median is reported (default 3)")
-    parser.add_argument("--heavy-repeats", type=int, default=1,
-                        help="runs of each notebook and of the serial/parallel suites (minutes each; default 1)")
+    parser.add_argument(
+        "--heavy-repeats",
+        type=int,
+        default=1,
+        help="runs of each notebook and of the serial/parallel suites (minutes each; default 1)",
+    )
     parser.add_argument("--only", default="", help=f"comma-separated sections among {', '.join(SECTIONS)}")
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "bench.json")
     args = parser.parse_args()
@@ -364,13 +392,17 @@ def main() -> int:
 
     from course.database import check_server
 
-    check_server()  # the server must be up: `make bench` runs `make db` first
+    check_server()  # the server must be up: `python run.py bench` runs `python -m course db` first
     report: dict = {
         "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "repeats": args.repeats,
         "heavy_repeats": args.heavy_repeats,
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "targets": {"suite_with_venv_s": TARGET_SUITE_S, "setup_call_s": TARGET_SETUP_S, "alembic_ratio_to_floor": TARGET_ALEMBIC_RATIO},
+        "targets": {
+            "suite_with_venv_s": TARGET_SUITE_S,
+            "setup_call_s": TARGET_SETUP_S,
+            "alembic_ratio_to_floor": TARGET_ALEMBIC_RATIO,
+        },
     }
     steps = {
         "setup": lambda: bench_setup(args.repeats),
@@ -392,7 +424,9 @@ def main() -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_table(report)
-    print(f"\n(benchmark took {report['bench_total_s']:.0f} s; JSON in {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output})")
+    print(
+        f"\n(benchmark took {report['bench_total_s']:.0f} s; JSON in {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output})"
+    )
     return 0
 
 

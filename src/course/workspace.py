@@ -7,20 +7,22 @@ reference files are never touched. Its ``.env`` points at the notebook's own dat
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
-import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import URL
+from sqlalchemy import URL, text
 
-from course.database import CHECKOUT, SETTING_NAMES, database_name_for, env_file_text, recreate_database, server_settings
+from course.alembic_runner import run_alembic
+from course.database import ASYNC_DRIVER, connect, database_name_for, env_file_text, recreate_database, server_settings
+from course.paths import REFERENCE_APP, WORKSPACES
 
-WORKSPACES = CHECKOUT / "notebooks" / "workspaces"
-REFERENCE_APP = CHECKOUT / "app"
 STARTER_MODELS = Path(__file__).resolve().parent / "starter" / "models"  # the shop of notebooks 01-06
 
 
@@ -30,11 +32,10 @@ class Workspace:
     path: Path
     database: str
     sync_url: URL = field(repr=False)
-    settings_description: str = ""
 
     @property
     def async_url(self) -> URL:
-        return self.sync_url.set(drivername="postgresql+asyncpg")
+        return self.sync_url.set(drivername=ASYNC_DRIVER)
 
     def alembic(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run the real ``alembic`` CLI in this workspace (output captured, paths as in the workspace)."""
@@ -42,85 +43,6 @@ class Workspace:
 
     def __str__(self) -> str:
         return f"workspace {self.name!r} with database {self.database!r}"
-
-
-def subprocess_env() -> dict[str, str]:
-    """The environment for commands run in a workspace: no DB_* or DATABASE_URL, so its .env decides."""
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.pop("PYTHONPATH", None)
-    return env
-
-
-def run_alembic(cwd: Path, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``alembic <args>`` in ``cwd`` in a new process; stdout and stderr together, as a terminal shows them."""
-    argv = [sys.executable, "-m", "alembic", *args]
-    warm = _warm_starter() if not _shadows_preloaded(cwd) else None
-    if warm is not None:
-        code, output = warm.run(cwd, args, subprocess_env())
-        proc = subprocess.CompletedProcess(argv, code, output, None)
-    else:
-        proc = subprocess.run(
-            argv, cwd=cwd, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
-        )
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"alembic {' '.join(args)} failed in {cwd.name}:\n{proc.stdout}")
-    return proc
-
-
-class WarmStarter:
-    """Client of ``course/warm_alembic.py``: each command still runs in its own new process,
-    forked from one that has already imported SQLAlchemy and Alembic (about 3x faster)."""
-
-    def __init__(self) -> None:
-        self.server = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("warm_alembic.py"))],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=subprocess_env(),
-            text=True,
-        )
-
-    def run(self, cwd: Path, args: list[str], env: dict[str, str]) -> tuple[int, str]:
-        import json
-        import tempfile
-
-        assert self.server.stdin is not None and self.server.stdout is not None
-        fd, out = tempfile.mkstemp(prefix="alembic-", suffix=".log")
-        os.close(fd)
-        try:
-            request = {"cwd": str(cwd), "args": args, "env": env, "out": out}
-            self.server.stdin.write(json.dumps(request) + "\n")
-            self.server.stdin.flush()
-            reply = self.server.stdout.readline()
-            if not reply:
-                raise RuntimeError("the warm alembic starter stopped")
-            return int(reply), Path(out).read_text(encoding="utf-8", errors="backslashreplace")
-        finally:
-            os.unlink(out)
-
-
-_WARM: WarmStarter | None = None
-PRELOADED = ("alembic", "sqlalchemy", "asyncpg", "pydantic", "pydantic_settings", "mako", "greenlet")
-
-
-def _shadows_preloaded(cwd: Path) -> bool:
-    """Would a module in ``cwd`` shadow one the warm starter has already imported?
-
-    ``python -m alembic`` puts the current folder first on sys.path, so a folder named
-    ``alembic/`` there changes what runs (notebook 02 shows it). Such a command starts cold.
-    """
-    return any((cwd / name / "__init__.py").exists() or (cwd / f"{name}.py").exists() for name in PRELOADED)
-
-
-def _warm_starter() -> WarmStarter | None:
-    """The process's warm starter, or None where fork is unavailable (Windows) or turned off."""
-    global _WARM
-    if not hasattr(os, "fork") or os.environ.get("COURSE_WARM_ALEMBIC", "1") == "0":
-        return None
-    if _WARM is None or _WARM.server.poll() is not None:
-        _WARM = WarmStarter()
-    return _WARM
 
 
 def copy_app(dest: Path) -> None:
@@ -135,9 +57,6 @@ def init_alembic(dest: Path, template: str = "generic") -> None:
     """What ``alembic init app/migrations`` leaves behind (run through Alembic's own API)."""
     from alembic import command
     from alembic.config import Config
-
-    import contextlib
-    import io
 
     here = Path.cwd()
     os.chdir(dest)  # relative paths, so alembic.ini says script_location = %(here)s/app/migrations
@@ -221,15 +140,9 @@ SELECT setval('products_id_seq', 8);
 
 def _start_shop_with_data(ws: Path, url: URL) -> None:
     """Part 2's starting point: the shop migrated to its first revision, with a few real rows."""
-    from sqlalchemy import create_engine, text
-
     _start_upgraded(ws, url)
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(SAMPLE_DATA_SQL))
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        conn.execute(text(SAMPLE_DATA_SQL))
 
 
 # Each takes the workspace folder and its database's URL.
@@ -243,17 +156,42 @@ STARTING_STATES: dict[str, Callable[[Path, URL], None]] = {
 }
 
 
+class WorkspaceBusy(RuntimeError):
+    """The workspace folder cannot be replaced: another program holds it. Shown as a few plain lines."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [str(self)]
+
+
+def _clear(path: Path) -> None:
+    """Remove a workspace folder: rename it aside first (Windows refuses while a program holds it), then delete."""
+    for leftover in path.parent.glob(f".{path.name}.old-*"):  # from a reset whose deletion was cut short
+        shutil.rmtree(leftover, ignore_errors=True)
+    if not path.exists():
+        return
+    aside = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+    try:
+        path.rename(aside)
+    except OSError as error:
+        raise WorkspaceBusy(
+            f"Cannot start {path.name!r} over: another program is using its folder ({error.strerror or error}).\n"
+            f"  Folder: {path}\n"
+            f"  Fix:    close what has it open - a terminal whose current folder is inside it (cd out of it),\n"
+            f"          an editor with one of its files, a File Explorer window - then run the setup cell again.\n"
+            f"  Your files in it are untouched."
+        ) from None
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def create_workspace(name: str, start: str = "app") -> Workspace:
     """Make (or make again) the workspace and database for notebook ``name``, at state ``start``."""
     if start not in STARTING_STATES:
         raise ValueError(f"unknown starting state {start!r}; choose one of {sorted(STARTING_STATES)}")
-    settings = server_settings()
-    database = database_name_for(name)
-    sync_url = recreate_database(database, settings)
     path = WORKSPACES / name
-    if path.exists():
-        shutil.rmtree(path)
+    _clear(path)  # first: a folder another program holds stops the reset before anything is lost
+    database = database_name_for(name)
+    sync_url = recreate_database(database, server_settings())
     path.mkdir(parents=True)
     (path / ".env").write_text(env_file_text(sync_url), encoding="utf-8")
     STARTING_STATES[start](path, sync_url)
-    return Workspace(name=name, path=path, database=database, sync_url=sync_url, settings_description=settings.describe())
+    return Workspace(name=name, path=path, database=database, sync_url=sync_url)

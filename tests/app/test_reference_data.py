@@ -48,7 +48,7 @@ PRODUCT_STATUS_TYPE_EXISTS = text("SELECT EXISTS (SELECT 1 FROM pg_type WHERE ty
 
 
 @pytest.fixture
-def db(fresh_database) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+def db(fresh_database) -> Iterator[Engine]:
     """A sync engine on the database alembic_runner migrates. NullPool: no idle connection keeps
     a lock that a migration (DROP COLUMN, DROP TABLE) would wait for."""
     engine = create_engine(fresh_database, poolclass=NullPool)
@@ -69,7 +69,7 @@ def insert_categories(db: Engine) -> None:
         )
 
 
-def test_ratings_survive_the_rename(alembic_runner, db: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_ratings_survive_the_rename(alembic_runner, db: Engine) -> None:
     alembic_runner.migrate_up_to("0004")
     insert_categories(db)
     with db.begin() as conn:
@@ -95,7 +95,7 @@ def test_ratings_survive_the_rename(alembic_runner, db: Engine) -> None:  # type
         assert dict(conn.execute(text("SELECT id, rating FROM products")).all()) == RATINGS
 
 
-def test_stock_survives_the_split_migrations_downgrade_and_upgrade(alembic_runner, db: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_stock_survives_the_split_migrations_downgrade_and_upgrade(alembic_runner, db: Engine) -> None:
     alembic_runner.migrate_up_to("0005")
     assert alembic_runner.current == "0005"
     insert_categories(db)
@@ -142,7 +142,7 @@ def test_stock_survives_the_split_migrations_downgrade_and_upgrade(alembic_runne
         assert conn.execute(text("SELECT array_agg(DISTINCT status::text) FROM products")).scalar() == ["active"]
 
 
-def test_a_product_added_after_the_split_gets_stock_zero_on_downgrade(alembic_runner, db: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_product_added_after_the_split_gets_stock_zero_on_downgrade(alembic_runner, db: Engine) -> None:
     alembic_runner.migrate_up_to("0006")
     insert_categories(db)
     with db.begin() as conn:
@@ -159,7 +159,7 @@ def test_a_product_added_after_the_split_gets_stock_zero_on_downgrade(alembic_ru
         assert dict(conn.execute(text("SELECT id, stock FROM products")).all()) == {1: 5, 2: 0}
 
 
-def test_the_enum_downgrade_drops_the_type(alembic_runner, db: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_enum_downgrade_drops_the_type(alembic_runner, db: Engine) -> None:
     def type_exists() -> bool:
         with db.connect() as conn:
             return bool(conn.execute(PRODUCT_STATUS_TYPE_EXISTS).scalar())
@@ -181,7 +181,9 @@ def test_the_enum_downgrade_drops_the_type(alembic_runner, db: Engine) -> None: 
         assert type_exists()
     with db.connect() as conn:
         labels = conn.execute(
-            text("SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum e "
-                 "JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = 'product_status'")
+            text(
+                "SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum e "
+                "JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = 'product_status'"
+            )
         ).scalar()
     assert labels == ["draft", "active", "archived"]

@@ -6,32 +6,51 @@
 gives the notebook a fresh workspace (``notebooks/workspaces/<name>/``) and a fresh
 database on the course's PostgreSQL, moves the kernel into the workspace, connects
 ``%sql`` to that database and registers ``%alembic``. Calling it again resets both.
+
+One module per concern: ``paths`` (where the checkout is), ``embedded`` (the embedded
+PostgreSQL), ``explain`` (connection errors in plain words), ``database`` (the server's
+settings and the per-notebook databases), ``workspace`` (workspaces and starting states),
+``alembic_runner`` (the real ``alembic`` CLI, warm), ``magics`` (``%alembic``, ``%sql``),
+``show`` (files, trees, diffs), ``checks``, ``diagrams`` and ``cli`` (``python -m course``).
+Importing this package starts nothing and imports little: the names below load on first use.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-import sys
-import warnings
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from course.database import CHECKOUT, SETTING_NAMES, DatabaseUnavailable, check_server, server_settings
-from course.show import edit_file, show_diff, show_file, show_tree
-from course.checks import verdict
-from course.workspace import STARTING_STATES, Workspace, create_workspace, run_alembic
+if TYPE_CHECKING:
+    from course.checks import verdict
+    from course.database import DatabaseUnavailable, check_server, server_settings
+    from course.paths import CHECKOUT
+    from course.show import edit_file, show_diff, show_file, show_tree
+    from course.workspace import STARTING_STATES, Workspace
 
-if str(CHECKOUT) not in sys.path:  # the reference app (`import app`) for the course's own use
-    sys.path.insert(1, str(CHECKOUT))
+# name -> module it comes from (loaded lazily, so `python -m course.alembic_runner` stays light)
+_EXPORTS = {
+    "CHECKOUT": "course.paths",
+    "DatabaseUnavailable": "course.database",
+    "check_server": "course.database",
+    "server_settings": "course.database",
+    "edit_file": "course.show",
+    "show_diff": "course.show",
+    "show_file": "course.show",
+    "show_tree": "course.show",
+    "verdict": "course.checks",
+    "STARTING_STATES": "course.workspace",
+    "Workspace": "course.workspace",
+}
 
 __all__ = [
-    "DatabaseUnavailable",
+    "CHECKOUT",
     "STARTING_STATES",
+    "DatabaseUnavailable",
     "Workspace",
     "check_server",
-    "current",
     "edit_file",
     "query",
-    "table_names",
     "revision_graph",
     "schema_diagram",
     "server_settings",
@@ -39,21 +58,28 @@ __all__ = [
     "show_diff",
     "show_file",
     "show_tree",
+    "table_names",
     "verdict",
 ]
 
-current: Workspace | None = None
+_current: Workspace | None = None
 
 
-def _forget_app_modules() -> None:
-    """Drop imported ``app`` modules so the next ``import app...`` reads the workspace's files and .env."""
-    for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-        del sys.modules[name]
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'course' has no attribute {name!r}")
 
 
 def setup(name: str, start: str = "app") -> Workspace:
     """Give notebook ``name`` a fresh workspace and database at starting state ``start``."""
-    global current
+    import sys
+
+    from course.database import SETTING_NAMES
+    from course.paths import CHECKOUT
+    from course.workspace import create_workspace
+
+    global _current
     _close_sql_connections()
     os.chdir(CHECKOUT)
     # Tests that run a notebook beside nbval (or a second copy of it) add a suffix to stay apart.
@@ -61,26 +87,25 @@ def setup(name: str, start: str = "app") -> Workspace:
     for key in SETTING_NAMES:  # from now on the workspace's .env says where the database is
         os.environ.pop(key, None)
     os.chdir(ws.path)
-    for entry in (str(CHECKOUT),):
-        while entry in sys.path:
-            sys.path.remove(entry)
+    # `import app` now means the workspace's app: forget any copy imported from another folder.
+    for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+        del sys.modules[module]
+    while str(ws.path) in sys.path:
+        sys.path.remove(str(ws.path))
     sys.path.insert(0, str(ws.path))
-    _forget_app_modules()
-    current = ws
+    _current = ws
     _register_magics(ws)
     return ws
 
 
-def query(sql: str, **params: object) -> list[tuple]:
+def query(sql: str, **params: object) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` on the current workspace's database (for check cells and small helpers)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    engine = create_engine(_require().sync_url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(text(sql), params)]
-    finally:
-        engine.dispose()
+    from course.database import connect
+
+    with connect(_require().sync_url) as conn:
+        return [tuple(row) for row in conn.execute(text(sql), params)]
 
 
 def table_names() -> list[str]:
@@ -104,9 +129,9 @@ def revision_graph() -> None:
 
 
 def _require() -> Workspace:
-    if current is None:
-        raise RuntimeError("call course.setup(...) first")
-    return current
+    if _current is None:
+        raise RuntimeError("Run the notebook's setup cell (course.setup(...)) first.")
+    return _current
 
 
 def _close_sql_connections() -> None:
@@ -118,7 +143,7 @@ def _close_sql_connections() -> None:
         try:
             conn.internal_connection.close()
             conn.internal_connection.engine.dispose()
-        except Exception:  # noqa: BLE001 - a connection to a dropped database may already be gone
+        except Exception:  # noqa: BLE001, S110 - a connection to a dropped database may already be gone
             pass
     Connection.connections.clear()
     Connection.current = None
@@ -135,10 +160,3 @@ def _register_magics(ws: Workspace) -> None:
     from course.magics import register
 
     register(ip, ws)
-
-
-def _quiet_platformdirs() -> None:
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-
-
-_quiet_platformdirs()

@@ -9,12 +9,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 POSIX_ONLY = re.compile(r"^\s*!\s*(ls|cat|tree|rm|cp|mv|mkdir|grep|sed|head|tail|touch|find|which|export)\b", re.M)
 
 
-def raises(cell) -> bool:  # type: ignore[no-untyped-def]
+def raises(cell) -> bool:
     tags = cell.get("metadata", {}).get("tags", [])
     return "raises-exception" in tags or "NBVAL_RAISES_EXCEPTION" in cell.source
 

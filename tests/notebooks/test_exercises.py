@@ -14,11 +14,11 @@ from nbclient import NotebookClient
 
 from course.checks import FAIL_MARK, PASS_MARK
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
-def tagged(cell, tag: str) -> bool:  # type: ignore[no-untyped-def]
+def tagged(cell, tag: str) -> bool:
     return tag in cell.get("metadata", {}).get("tags", [])
 
 
@@ -36,7 +36,9 @@ def test_checks_fail_without_their_solutions(path: Path, monkeypatch: pytest.Mon
     for cell in solutions:
         assert cell.metadata.get("jupyter", {}).get("source_hidden"), "solutions are collapsed"
     nb.cells = [c for c in nb.cells if not tagged(c, "solution")]
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()
     for cell in (c for c in nb.cells if tagged(c, "check")):
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")

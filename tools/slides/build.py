@@ -1,4 +1,4 @@
-"""Offline reveal.js decks of the course's notebooks: ``make slides`` or ``python -m course.slides``.
+"""Offline reveal.js decks of the course's notebooks: ``python run.py slides``.
 
 One deck per notebook (``build/slides/NN-name.slides.html``) plus ``build/slides/index.html``
 linking them all. The decks are made by nbconvert's ``SlidesExporter`` (what
@@ -8,12 +8,15 @@ executed. They work with no internet:
 * reveal.js and Mermaid are local copies in ``build/slides/vendor/``, taken from the npm
   registry at exact versions (``npm pack``; the tarballs are checked against the registry's
   sha512 and kept in ``build/npm-cache/`` so later builds need no network);
-* a small template on top of nbconvert's ``reveal`` template drops what it would fetch from
-  CDNs (require.js, jQuery, MathJax, widgets, Mermaid from cdnjs) and renders the ```` ```mermaid ````
-  blocks (the ER diagrams of notebooks 04-06) with the local Mermaid before reveal.js starts;
+* the nbconvert template in ``tools/slides/template/`` (``conf.json``, ``index.html.j2``)
+  extends nbconvert's ``reveal`` template: it drops what that would fetch from CDNs (require.js,
+  jQuery, MathJax, widgets, Mermaid from cdnjs) and renders the ```` ```mermaid ```` blocks
+  (the ER diagrams of notebooks 04-06) with the local Mermaid before reveal.js starts;
 * every path is relative, so ``build/slides/`` can be moved or zipped as a whole.
 
-The build fails if a deck still refers to a remote script, style sheet or image.
+The build fails if a deck still refers to a remote script, style sheet or image. It needs
+nbconvert (in the course's venv), not the course package:
+``.venv/bin/python tools/slides/build.py [--output DIR] [NOTEBOOK ...]`` from any folder.
 """
 
 from __future__ import annotations
@@ -32,9 +35,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1]
-CHECKOUT = NOTEBOOKS_DIR.parent
+from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from nbconvert import SlidesExporter
+
+HERE = Path(__file__).resolve().parent
+CHECKOUT = HERE.parents[1]
+NOTEBOOKS_DIR = CHECKOUT / "notebooks"
+TEMPLATE_DIR = HERE / "template"  # an nbconvert template folder: conf.json + index.html.j2
+INDEX_TEMPLATE = HERE / "index-page.html.j2"  # build/slides/index.html
 DEFAULT_OUTPUT = CHECKOUT / "build" / "slides"
 DEFAULT_CACHE = CHECKOUT / "build" / "npm-cache"
 THEME = "white"  # reveal.js themes that @import Google Fonts (simple, league, sky, ...) would need the internet
@@ -78,83 +90,6 @@ MERMAID = NpmPackage(
     "mermaid",
 )
 VENDORED = (REVEAL, MERMAID)
-
-TEMPLATE_NAME = "course-slides.html.j2"
-# On top of nbconvert's reveal template (templates/reveal/index.html.j2): its blocks that load
-# from CDNs are replaced by local <script>s, and reveal.js starts once the diagrams are drawn.
-TEMPLATE = r"""
-{%- extends 'index.html.j2' -%}
-
-{%- block html_head_js -%}
-{%- set vendor = resources.reveal.url_prefix.rsplit('/', 1)[0] -%}
-<script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
-<script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>
-<script src="{{ vendor }}/mermaid/dist/mermaid.min.js"></script>
-{%- endblock html_head_js -%}
-
-{% block jupyter_widgets %}{% endblock jupyter_widgets %}
-
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-
-{%- block html_head_css -%}
-<style type="text/css">
-/* long code and outputs scroll inside their slide instead of running off it */
-.reveal .slides > section, .reveal .slides > section > section {
-    max-height: {{ resources.reveal.height | default('700', true) }}px;
-    overflow-y: auto;
-}
-/* the white theme shouts its headings; ours often hold code (`env.py`) whose case matters */
-.reveal .slides h1, .reveal .slides h2, .reveal .slides h3, .reveal .slides h4 { text-transform: none; }
-.reveal .course-mermaid svg { max-width: 100%; max-height: 540px; }  /* a whole diagram on one screen */
-.reveal pre.mermaid { box-shadow: none; }
-</style>
-{%- endblock html_head_css -%}
-
-{% block footer_js %}
-<script>
-(function () {
-  "use strict";
-  // Mermaid blocks: nbconvert writes pre.mermaid, other converters pre > code.language-mermaid.
-  function diagrams() {
-    var found = [];
-    document.querySelectorAll("pre.mermaid, pre > code.language-mermaid").forEach(function (node) {
-      found.push(node.tagName === "CODE" ? node.parentNode : node);
-    });
-    return found;
-  }
-  function drawDiagrams() {
-    var nodes = diagrams();
-    if (!nodes.length || !window.mermaid) { return Promise.resolve(); }
-    window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "default" });
-    // mermaid.render measures text in a scratch element of its own, so it works on hidden slides too.
-    return nodes.reduce(function (done, node, i) {
-      return done.then(function () {
-        return window.mermaid.render("course-mermaid-" + i, node.textContent).then(function (result) {
-          var div = document.createElement("div");
-          div.className = "course-mermaid";
-          div.innerHTML = result.svg;
-          node.replaceWith(div);
-        }, function (error) { console.error("Mermaid:", error); });
-      });
-    }, Promise.resolve());
-  }
-  function start() {
-    Reveal.initialize({
-      controls: true,
-      progress: true,
-      hash: true,
-      transition: "{{ resources.reveal.transition | default('slide', true) }}",
-      slideNumber: "{{ resources.reveal.number }}",
-      width: {{ resources.reveal.width | default('960', true) }},
-      height: {{ resources.reveal.height | default('700', true) }},
-      plugins: [RevealNotes]
-    });
-  }
-  drawDiagrams().then(start, start);
-})();
-</script>
-{% endblock footer_js %}
-"""
 
 
 @dataclass(frozen=True)
@@ -353,12 +288,16 @@ def course_notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]-*.ipynb"))
 
 
-def _exporter(width: int, height: int):  # type: ignore[no-untyped-def]
-    from jinja2 import DictLoader
+def _exporter(width: int, height: int) -> SlidesExporter:
+    """nbconvert's SlidesExporter with the course's template folder (``tools/slides/template``)."""
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
     config = Config()
+    # As `jupyter nbconvert --to slides --template template --TemplateExporter.extra_template_basedirs=tools/slides`:
+    # the folder's conf.json names nbconvert's reveal template as its base.
+    config.SlidesExporter.extra_template_basedirs = [str(TEMPLATE_DIR.parent)]  # not the default (the cwd)
+    config.SlidesExporter.template_name = TEMPLATE_DIR.name
     config.SlidesExporter.reveal_url_prefix = f"vendor/{REVEAL.folder}"  # relative: the folder can move
     config.SlidesExporter.reveal_theme = THEME
     config.SlidesExporter.reveal_transition = "slide"
@@ -366,11 +305,7 @@ def _exporter(width: int, height: int):  # type: ignore[no-untyped-def]
     config.SlidesExporter.reveal_width = str(width)
     config.SlidesExporter.reveal_height = str(height)
     config.SlidesExporter.embed_images = True  # Markdown images travel inside the deck
-    return SlidesExporter(
-        config=config,
-        extra_loaders=[DictLoader({TEMPLATE_NAME: TEMPLATE})],
-        template_file=TEMPLATE_NAME,
-    )
+    return SlidesExporter(config=config)
 
 
 def build_deck(notebook: Path, output: Path, width: int = 1100, height: int = 760) -> Deck:
@@ -392,45 +327,22 @@ def build_deck(notebook: Path, output: Path, width: int = 1100, height: int = 76
     return Deck(notebook, path, notebook_title(notebook), len(parsed.slides))
 
 
-def _inline_markdown(text: str) -> str:
+def _inline_markdown(text: str) -> Markup:
     """A title's `code` and *emphasis*, escaped: enough Markdown for the index."""
     out = html.escape(text, quote=False)
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", out)
+    return Markup(re.sub(r"\*([^*]+)\*", r"<em>\1</em>", out))
 
 
 def write_index(decks: Sequence[Deck], output: Path) -> Path:
-    """``output/index.html``: every deck, linked by its title."""
-    items = "\n".join(
-        f'    <li><a href="{html.escape(d.path.name)}">{_inline_markdown(d.title)}</a>'
-        f' <span class="count">{d.slides} slides</span></li>'
-        for d in decks
+    """``output/index.html``: every deck, linked by its title (``tools/slides/index-page.html.j2``)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(INDEX_TEMPLATE.parent), autoescape=select_autoescape(["html.j2"]), keep_trailing_newline=True
     )
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Alembic course: slides</title>
-<style>
-  body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 3rem auto; padding: 0 1rem; color: #222; }}
-  li {{ margin: .5rem 0; font-size: 1.15rem; }}
-  .count {{ color: #777; font-size: .9rem; }}
-  code {{ background: #f3f3f3; padding: 0 .2em; }}
-  kbd {{ border: 1px solid #bbb; border-radius: 3px; padding: 0 .3em; font-size: .9em; }}
-</style>
-</head>
-<body>
-<h1>Database migrations with Alembic: slides</h1>
-<p>One deck per notebook, built from the outputs stored in the notebooks. No internet needed.</p>
-<ul>
-{items}
-</ul>
-<p>In a deck: <kbd>→</kbd>/<kbd>space</kbd> next, <kbd>esc</kbd> overview,
-<kbd>s</kbd> speaker notes (a pop-up window), <kbd>f</kbd> full screen.
-To run the code live, present from JupyterLab instead (<code>make lab</code>, then <kbd>alt</kbd>+<kbd>r</kbd>).</p>
-</body>
-</html>
-"""
+    env.filters["inline_markdown"] = _inline_markdown
+    page = env.get_template(INDEX_TEMPLATE.name).render(decks=decks)
     index = output / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
@@ -453,7 +365,7 @@ def build_slides(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course.slides", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python run.py slides", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the decks go (default: build/slides)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="npm tarballs (default: build/npm-cache)")
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to build (default: all of them)")
@@ -461,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         decks = build_slides(args.output.resolve(), [p.resolve() for p in args.notebooks] or None, args.cache.resolve())
     except SlidesError as error:
-        print(f"make slides: {error}", file=sys.stderr)
+        print(f"{parser.prog}: {error}", file=sys.stderr)
         return 1
     for deck in decks:
         shown = deck.path.relative_to(CHECKOUT) if deck.path.is_relative_to(CHECKOUT) else deck.path

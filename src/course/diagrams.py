@@ -12,7 +12,9 @@ import re
 from pathlib import Path
 
 from IPython.display import Markdown, display
-from sqlalchemy import URL, create_engine, inspect, text
+from sqlalchemy import URL, inspect, text
+
+from course.database import connect
 
 
 def _type_name(column_type: object) -> str:
@@ -22,38 +24,40 @@ def _type_name(column_type: object) -> str:
 
 def schema_mermaid(url: URL) -> str:
     """The public schema of the database at ``url`` as a Mermaid erDiagram."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            insp = inspect(conn)
-            tables = sorted(insp.get_table_names())
-            lines = ["erDiagram"]
-            relations = []
-            for table in tables:
-                pk = set(insp.get_pk_constraint(table).get("constrained_columns") or [])
-                fks = insp.get_foreign_keys(table)
-                fk_cols = {c for fk in fks for c in fk["constrained_columns"]}
-                unique_cols = {
-                    ix["column_names"][0] for ix in insp.get_indexes(table) if ix.get("unique") and len(ix["column_names"]) == 1
-                } | {
-                    uc["column_names"][0] for uc in insp.get_unique_constraints(table) if len(uc["column_names"]) == 1
-                }
-                lines.append(f"    {table} {{")
-                for col in insp.get_columns(table):
-                    keys = [k for k, on in (("PK", col["name"] in pk), ("FK", col["name"] in fk_cols), ("UK", col["name"] in unique_cols)) if on]
-                    note = "null" if col["nullable"] else "not null"
-                    key_text = f" {','.join(keys)}" if keys else ""
-                    lines.append(f'        {_type_name(col["type"])} {col["name"]}{key_text} "{note}"')
-                lines.append("    }")
-                for fk in fks:
-                    relations.append(f'    {fk["referred_table"]} ||--o{{ {table} : "{", ".join(fk["constrained_columns"])}"')
-            if not tables:
-                lines.append("    EMPTY_DATABASE {")
-                lines.append('        none no_tables_yet "run alembic upgrade"')
-                lines.append("    }")
-            lines.extend(sorted(relations))
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        insp = inspect(conn)
+        tables = sorted(insp.get_table_names())
+        lines = ["erDiagram"]
+        relations = []
+        for table in tables:
+            pk = set(insp.get_pk_constraint(table).get("constrained_columns") or [])
+            fks = insp.get_foreign_keys(table)
+            fk_cols = {c for fk in fks for c in fk["constrained_columns"]}
+            unique_cols = {
+                ix["column_names"][0] for ix in insp.get_indexes(table) if ix.get("unique") and len(ix["column_names"]) == 1
+            } | {uc["column_names"][0] for uc in insp.get_unique_constraints(table) if len(uc["column_names"]) == 1}
+            lines.append(f"    {table} {{")
+            for col in insp.get_columns(table):
+                keys = [
+                    k
+                    for k, on in (
+                        ("PK", col["name"] in pk),
+                        ("FK", col["name"] in fk_cols),
+                        ("UK", col["name"] in unique_cols),
+                    )
+                    if on
+                ]
+                note = "null" if col["nullable"] else "not null"
+                key_text = f" {','.join(keys)}" if keys else ""
+                lines.append(f'        {_type_name(col["type"])} {col["name"]}{key_text} "{note}"')
+            lines.append("    }")
+            for fk in fks:
+                relations.append(f'    {fk["referred_table"]} ||--o{{ {table} : "{", ".join(fk["constrained_columns"])}"')
+        if not tables:
+            lines.append("    EMPTY_DATABASE {")
+            lines.append('        none no_tables_yet "run alembic upgrade"')
+            lines.append("    }")
+        lines.extend(sorted(relations))
     return "\n".join(lines)
 
 
@@ -63,14 +67,10 @@ def schema_diagram(url: URL) -> None:
 
 
 def current_revisions(url: URL) -> set[str]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
-                return set()
-            return {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return set()
+        return {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
 
 
 def revision_mermaid(ini_path: Path, current: set[str]) -> str:

@@ -1,0 +1,115 @@
+"""``python -m course <command>``: what the launcher (``run.py``) runs inside the venv.
+
+db        start the embedded PostgreSQL if it is the one in use, and check the connection
+db-stop   stop the embedded PostgreSQL
+lab       open the course in JupyterLab (extra arguments go to ``jupyter lab``)
+clean     stop the embedded PostgreSQL, drop the course's databases, remove the workspaces
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from course.paths import CHECKOUT, NOTEBOOKS, WORKSPACES
+
+FIRST_NOTEBOOK = "00-welcome-and-setup.ipynb"
+# JupyterLab settings every learner gets: no "Would you like to get notified about news?" popup
+# and no update check (a course pins its versions).
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def db() -> int:
+    from course.database import DatabaseUnavailable, check_server, server_settings
+
+    settings = server_settings()
+    try:
+        version = check_server(settings)
+    except DatabaseUnavailable as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"Database reachable: {settings.describe()}, PostgreSQL {version}.")
+    return 0
+
+
+def db_stop() -> int:
+    from course.embedded import stop
+
+    print("Embedded PostgreSQL stopped." if stop() else "Embedded PostgreSQL was not running.")
+    return 0
+
+
+def install_lab_overrides(prefix: Path = Path(sys.prefix)) -> Path:
+    """Write the course's JupyterLab setting overrides into this environment (idempotent)."""
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if current != {**current, **LAB_OVERRIDES}:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**current, **LAB_OVERRIDES}, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def lab_command(root_dir: Path = NOTEBOOKS, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The ``jupyter lab`` command line that ``run.py lab`` runs (the browser test runs it too)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--ServerApp.root_dir={root_dir}",
+        f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if sys.platform != "win32" and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and CI run as root; Jupyter refuses it unless told
+    return [*argv, *extra]
+
+
+def lab(extra: list[str]) -> int:
+    if db() != 0:
+        return 1
+    install_lab_overrides()
+    return subprocess.call(lab_command(extra=extra))
+
+
+def clean() -> int:
+    """Drop the course's databases (when the server answers), stop the embedded server, remove workspaces."""
+    from sqlalchemy import text
+
+    from course.database import DatabaseUnavailable, check_server, connect, server_settings
+
+    settings = server_settings()
+    try:
+        check_server(settings)
+    except DatabaseUnavailable:
+        print("The database server does not answer: no database dropped.")
+    else:
+        with connect(settings.url, autocommit=True) as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'course\\_%'")).scalars().all()
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        print(f"Dropped {len(names)} course database(s).")
+    db_stop()
+    if WORKSPACES.exists():
+        shutil.rmtree(WORKSPACES)
+        print(f"Removed {WORKSPACES.relative_to(CHECKOUT)}.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    command, rest = (args[0], args[1:]) if args else ("help", [])
+    if command == "db":
+        return db()
+    if command == "db-stop":
+        return db_stop()
+    if command == "lab":
+        return lab(rest)
+    if command == "clean":
+        return clean()
+    print(__doc__, file=sys.stderr if command != "help" else sys.stdout)
+    return 0 if command == "help" else 2

@@ -1,0 +1,181 @@
+"""The course's PostgreSQL server and the per-notebook databases on it.
+
+The server is whatever the learner configured (``DATABASE_URL`` or ``DB_*`` in the
+environment or in the checkout's ``.env``), else the embedded one. Every notebook gets
+its own database on that server, dropped and created again by each setup call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import URL, Connection, create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+from course.explain import explain_connection_error
+from course.paths import CHECKOUT
+
+SYNC_DRIVER = "postgresql+psycopg"  # what %sql (ipython-sql) and the course's own queries use
+ASYNC_DRIVER = "postgresql+asyncpg"
+
+
+class ServerSettings(BaseSettings):
+    """Where the course's server is: the same settings a learner's app reads (the shop's DB_config)."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file_encoding="utf-8")
+
+    DB_HOST: str | None = None  # a host name, an IP, or a Unix-socket directory
+    DB_PORT: int = 5432
+    DB_USER: str = "postgres"
+    DB_PASS: SecretStr = SecretStr("")
+    DB_NAME: str = "postgres"
+    DATABASE_URL: SecretStr | None = None  # wins over the parts
+
+    @property
+    def uses_embedded_server(self) -> bool:
+        return self.DATABASE_URL is None and not self.DB_HOST
+
+    @property
+    def url(self) -> URL:
+        """The server's maintenance database, for the synchronous driver (starts the embedded server if needed)."""
+        if self.DATABASE_URL is not None:
+            return make_url(self.DATABASE_URL.get_secret_value()).set(drivername=SYNC_DRIVER)
+        if self.uses_embedded_server:
+            from course.embedded import ensure_running
+
+            server = ensure_running()
+            return URL.create(
+                SYNC_DRIVER,
+                username=server.user,
+                password=server.password,
+                database="postgres",
+                port=server.port,
+                **_host(server.host),
+            )
+        assert self.DB_HOST is not None
+        return URL.create(
+            SYNC_DRIVER,
+            username=self.DB_USER,
+            password=self.DB_PASS.get_secret_value() or None,
+            port=self.DB_PORT,
+            database=self.DB_NAME,
+            **_host(self.DB_HOST),
+        )
+
+    def describe(self) -> str:
+        """Where the database is, in words, without the password (starts nothing)."""
+        if self.uses_embedded_server:
+            return "embedded PostgreSQL (nothing configured)"
+        url = self.url
+        where = f"the socket in {url.query['host']}" if "host" in url.query else f"{url.host or 'localhost'}:{url.port or 5432}"
+        return f"configured PostgreSQL: database {url.database!r} as user {url.username!r} via {where}"
+
+
+SETTING_NAMES = tuple(ServerSettings.model_fields)
+
+
+def _host(host: str) -> dict[str, object]:
+    """A Unix-socket directory goes in the URL's query, a host name in its netloc."""
+    return {"query": {"host": host}} if host.startswith("/") else {"host": host}
+
+
+# The settings the process started with. Setup removes them from os.environ so that a
+# workspace's own .env decides where its `alembic` commands go; the server stays known here.
+_STARTUP_SETTINGS: dict[str, str] = {k: os.environ[k] for k in SETTING_NAMES if k in os.environ}
+
+
+def server_settings(environ: Mapping[str, str] | None = None) -> ServerSettings:
+    """The server's settings: the startup environment, then the checkout's ``.env``.
+
+    Given ``environ``, exactly those settings and nothing else (no environment, no ``.env``).
+    """
+    if environ is None:
+        return ServerSettings(_env_file=CHECKOUT / ".env", **_STARTUP_SETTINGS)  # pydantic-settings' init-only argument
+    defaults = {name: field.default for name, field in ServerSettings.model_fields.items()}
+    given = {k: v for k, v in environ.items() if k in SETTING_NAMES}
+    return ServerSettings(_env_file=None, **{**defaults, **given})
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured database cannot be reached. Shown in a notebook as a few plain lines."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [str(self)]
+
+
+@contextmanager
+def connect(url: URL, *, autocommit: bool = False) -> Iterator[Connection]:
+    """One connection to ``url`` and nothing left behind (no pool outlives the block)."""
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT" if autocommit else None)
+    try:
+        with engine.connect() as conn:
+            yield conn
+            if not autocommit:
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
+def check_server(settings: ServerSettings | None = None) -> str:
+    """Connect once; return the server version or raise DatabaseUnavailable with a short message."""
+    from course.embedded import EmbeddedServerError
+
+    settings = settings or server_settings()
+    try:
+        url = settings.url.update_query_dict({"connect_timeout": "5"})
+        with connect(url) as conn:
+            return str(conn.execute(text("SHOW server_version")).scalar())
+    except EmbeddedServerError as error:  # its message already says what to do
+        raise DatabaseUnavailable(str(error)) from None
+    except Exception as error:  # noqa: BLE001 - every failure becomes the short message
+        raise DatabaseUnavailable(explain_connection_error(error, settings.describe())) from None
+
+
+def database_name_for(name: str) -> str:
+    """``03-configure-async-env`` -> ``course_03_configure_async_env`` (a valid, lower-case identifier)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return f"course_{slug}"[:63]
+
+
+def recreate_database(name: str, settings: ServerSettings | None = None) -> URL:
+    """Drop (forcing out old connections) and create database ``name``; return its sync URL."""
+    settings = settings or server_settings()
+    check_server(settings)
+    with connect(settings.url, autocommit=True) as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return settings.url.set(database=name)
+
+
+def drop_database(name: str, settings: ServerSettings | None = None) -> None:
+    settings = settings or server_settings()
+    with connect(settings.url, autocommit=True) as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def env_file_text(url: URL) -> str:
+    """The ``.env`` a workspace gets: the DB_* parts of ``url``, quoted so any password survives.
+
+    python-dotenv reads single-quoted values literally, except for ``\\'`` and ``\\\\``. A password
+    holding a quote or a backslash therefore goes in DATABASE_URL instead, percent-encoded.
+    """
+    header = "# Written by course.setup(): where this workspace's database is. Not committed.\n"
+    password = url.password or ""
+    if "'" in password or "\\" in password:
+        return header + f"DATABASE_URL='{url.set(drivername='postgresql').render_as_string(hide_password=False)}'\n"
+    host = url.query.get("host") or url.host or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    lines = [
+        f"DB_HOST='{host}'",
+        f"DB_PORT={url.port or 5432}",
+        f"DB_USER='{url.username or 'postgres'}'",
+        f"DB_PASS='{password}'",
+        f"DB_NAME='{url.database or ''}'",
+    ]
+    return header + "\n".join(lines) + "\n"

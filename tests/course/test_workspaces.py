@@ -1,0 +1,83 @@
+"""Workspaces and their databases: what the notebooks' setup call builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+import course
+from course.database import database_name_for, env_file_text, server_settings
+from course.workspace import create_workspace
+
+
+def tables(url) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_database_names_are_safe_identifiers() -> None:
+    assert database_name_for("03-configure-async-env") == "course_03_configure_async_env"
+    assert database_name_for("Ünïcode & Spaces!") == "course_n_code_spaces"
+
+
+def test_two_workspaces_are_independent_and_a_reset_touches_only_one() -> None:
+    a = create_workspace("zz-helper-a", start="upgraded")
+    b = create_workspace("zz-helper-b", start="upgraded")
+    assert a.path != b.path and a.database != b.database
+    assert {"categories", "products", "alembic_version"} <= tables(a.sync_url)
+    (b.path / "marker.txt").write_text("b was here")
+
+    a2 = create_workspace("zz-helper-a", start="app")  # reset a to an earlier state
+    assert tables(a2.sync_url) == set()
+    assert not (a2.path / "alembic.ini").exists()
+    assert {"categories", "products"} <= tables(b.sync_url)  # b untouched
+    assert (b.path / "marker.txt").read_text() == "b was here"
+
+
+@pytest.mark.parametrize("start", sorted(course.STARTING_STATES))
+def test_every_starting_state_builds(start: str) -> None:
+    ws = create_workspace(f"zz-state-{start}", start=start)
+    assert (ws.path / "app" / "models" / "product.py").is_file()
+    assert (ws.path / ".env").read_text().count("DB_NAME") == 1
+    has_ini = (ws.path / "alembic.ini").exists()
+    assert has_ini == (start != "app")
+    if start == "upgraded":
+        assert "0001 (head)" in ws.alembic("current").stdout
+
+
+@pytest.mark.parametrize("password", ['p@ss:w%rd/#?${HOME}"\\', "it's p@ss:w%rd/#?${HOME}\"\\", ""])
+def test_the_workspace_env_file_survives_any_password(password: str, no_settings: Path) -> None:
+    """The shop's own settings class reads back exactly what the course wrote into a workspace's .env."""
+    from app.backend.DB_config import Settings
+
+    url = server_settings().url.set(password=password or None)
+    (no_settings / ".env").write_text(env_file_text(url))
+    read_back = Settings().DATABASE_URL_sync
+    assert read_back.password == url.password
+    assert (read_back.database, read_back.port) == (url.database, url.port)
+
+
+def test_a_workspace_held_by_another_program_is_not_reset_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows refuses to rename or delete a folder a terminal or an editor holds (WinError 32)."""
+    from course.workspace import WorkspaceBusy
+
+    ws = create_workspace("zz-held", start="upgraded")
+    (ws.path / "mine.py").write_text("kept")
+
+    def held(self: Path, target: Path) -> Path:
+        raise PermissionError(13, "The process cannot access the file because it is being used by another process")
+
+    monkeypatch.setattr(Path, "rename", held)
+    with pytest.raises(WorkspaceBusy) as caught:
+        create_workspace("zz-held", start="app")
+    message = str(caught.value)
+    assert "being used by another process" in message and "terminal" in message and "run the setup cell again" in message
+    assert caught.value._render_traceback_() == [message]
+    assert (ws.path / "mine.py").read_text() == "kept"  # nothing lost
+    assert {"categories", "products"} <= tables(ws.sync_url)  # the database was not reset either
