@@ -136,6 +136,8 @@ def take_jobs(args):
 
 
 def main(argv):
+    if hasattr(sys.stdout, "reconfigure"):  # a Windows console or pipe in a legacy code page must not crash a message
+        sys.stdout.reconfigure(errors="backslashreplace")
     command, args = (argv[0], argv[1:]) if argv else ("help", [])
     if command in ("help", "-h", "--help"):
         print(__doc__.strip())

@@ -53,6 +53,18 @@ def test_a_newer_python_on_the_path_is_found(monkeypatch: pytest.MonkeyPatch) ->
     assert run.suitable_python() == ["python3.12"]
 
 
+def test_on_windows_the_py_launcher_is_asked_for_each_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run.sys, "version_info", (3, 10, 11, "final", 0))
+    monkeypatch.setattr(run, "WINDOWS", True)
+    asked = []
+    monkeypatch.setattr(run.shutil, "which", lambda name: "C:\\Windows\\py.exe" if name == "py" else None)
+    monkeypatch.setattr(
+        run, "version_of", lambda command: asked.append(command) or ((3, 12) if command == ["py", "-3.12"] else None)
+    )
+    assert run.suitable_python() == ["py", "-3.12"]
+    assert asked == [["py", "-3.13"], ["py", "-3.12"]]
+
+
 def test_jobs_are_taken_out_of_the_test_arguments() -> None:
     assert run.take_jobs(["--jobs", "1", "-k", "settings"]) == ("1", ["-k", "settings"])
     assert run.take_jobs(["--jobs=3"]) == ("3", [])
