@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from course.checks import verdict
     from course.database import DatabaseUnavailable, check_server, server_settings
+    from course.edits import edit_file
     from course.paths import CHECKOUT
-    from course.show import edit_file, show_diff, show_file, show_tree
+    from course.practice import catch_up, check, progress, restart_exercise, solution
+    from course.show import show_diff, show_file, show_tree
     from course.workspace import STARTING_STATES, Workspace
 
 # name -> module it comes from (loaded lazily, so `python -m course.alembic_runner` stays light)
@@ -34,17 +36,27 @@ _EXPORTS = {
     "DatabaseUnavailable": "course.database",
     "check_server": "course.database",
     "server_settings": "course.database",
-    "edit_file": "course.show",
+    "edit_file": "course.edits",
     "show_diff": "course.show",
     "show_file": "course.show",
     "show_tree": "course.show",
     "verdict": "course.checks",
     "STARTING_STATES": "course.workspace",
     "Workspace": "course.workspace",
+    "check": "course.practice",
+    "solution": "course.practice",
+    "catch_up": "course.practice",
+    "restart_exercise": "course.practice",
+    "progress": "course.practice",
 }
 
 __all__ = [
     "CHECKOUT",
+    "catch_up",
+    "check",
+    "progress",
+    "restart_exercise",
+    "solution",
     "STARTING_STATES",
     "DatabaseUnavailable",
     "Workspace",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 
 from course.alembic_runner import run_alembic
 from course.paths import CHECKOUT
@@ -35,12 +36,57 @@ def split_command_line(line: str, *, windows: bool = sys.platform == "win32") ->
     return list(lexer)
 
 
+def generated_before(workspace: Path, args: list[str]) -> str | None:
+    """For ``revision``/``merge`` with ``-m MESSAGE``: the revision file already written with that message, if any.
+
+    Running such a cell again would write a second, empty revision: the course says so instead.
+    """
+    if not args or args[0] not in ("revision", "merge"):
+        return None
+    message = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-m", "--message")), None)
+    if message is None or "--sql" in args:
+        return None
+    for path in sorted(workspace.glob("**/versions/*.py")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if text.startswith(f'"""{message}\n'):
+            return path.relative_to(workspace).as_posix()
+    return None
+
+
 def register(ip, ws: Workspace) -> None:
     def alembic(line: str) -> None:
-        proc = run_alembic(ws.path, split_command_line(line), check=False)
+        args = split_command_line(line)
+        already = generated_before(ws.path, args)
+        if already is not None:
+            print(
+                f"Already generated: {already} has this message (this cell ran before), so it is not generated twice.\n"
+                "Delete that file first to generate it again."
+            )
+            return
+        proc = run_alembic(ws.path, args, check=False)
         print(relative_output(proc.stdout, ws), end="")
 
     ip.register_magic_function(alembic, magic_kind="line", magic_name="alembic")
+
+    from course import edits
+
+    def replace(line: str, cell: str) -> None:
+        """%%replace PATH NAME: the cell's code becomes NAME in PATH (shows the diff; safe to run again)."""
+        edits.replace_definition(*edits.parse_magic_line(line), cell)
+
+    def insert_after(line: str, cell: str) -> None:
+        """%%insert_after PATH NAME: the cell's code goes right after NAME in PATH (safe to run again)."""
+        edits.insert_after(*edits.parse_magic_line(line), cell)
+
+    def exercise(line: str) -> None:
+        """%exercise 07.1: this cell is your answer to exercise 07.1 (saves the workspace once, to start over from)."""
+        from course.practice import start
+
+        start(line.strip())
+
+    ip.register_magic_function(exercise, magic_kind="line", magic_name="exercise")
+    ip.register_magic_function(replace, magic_kind="cell", magic_name="replace")
+    ip.register_magic_function(insert_after, magic_kind="cell", magic_name="insert_after")
     # Errors show as their last line ("ValueError: ..."), without frames full of this machine's
     # paths; `%xmode Context` brings full tracebacks back.
     ip.InteractiveTB.set_mode(mode="Minimal")  # what %xmode does, without printing

@@ -135,18 +135,6 @@ def show_diff(old: str, new: str, name: str = "file") -> None:
     display(_fence(body or "(no change)", "diff"))
 
 
-def edit_file(path: str | Path, old: str, new: str, *, count: int = 1) -> None:
-    """Replace ``old`` by ``new`` in a file (exactly ``count`` times) and show the diff."""
-    path = Path(path)
-    before = path.read_text(encoding="utf-8")
-    found = before.count(old)
-    if found != count:
-        raise ValueError(f"expected {count} occurrence(s) of the text to replace in {path.as_posix()}, found {found}")
-    after = before.replace(old, new)
-    path.write_text(after, encoding="utf-8")
-    show_diff(before, after, path.as_posix())
-
-
 def show_tree(path: str | Path = ".", *, skip: tuple[str, ...] = ("__pycache__", ".env")) -> None:
     """Display a folder as a tree (hidden files and caches left out)."""
     root = Path(path)

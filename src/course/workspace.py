@@ -191,6 +191,9 @@ def create_workspace(name: str, start: str = "app") -> Workspace:
     _clear(path)  # first: a folder another program holds stops the reset before anything is lost
     database = database_name_for(name)
     sync_url = recreate_database(database, server_settings())
+    from course import snapshots  # (imports this module)
+
+    snapshots.forget(name, database)
     path.mkdir(parents=True)
     (path / ".env").write_text(env_file_text(sync_url), encoding="utf-8")
     STARTING_STATES[start](path, sync_url)

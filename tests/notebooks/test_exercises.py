@@ -1,47 +1,139 @@
-"""Every exercise's check cell must notice when its solution was not run.
+"""Learners really do the exercises: run for real in fresh kernels, beside nbval's replay of the stored notebooks.
 
-Each notebook is executed with its `solution`-tagged cells left out; every `check`-tagged
-cell must then print the "Not yet" verdict (or raise), never the "Well done" one.
+For every notebook with exercises (``course.exercises``, one module per notebook):
+
+* **solutions solve, every cell twice:** each exercise cell gets its solution (the same code
+  ``course.solution`` shows), every code cell runs twice in a row, and no cell errors (except
+  those tagged ``raises-exception``, which are meant to); every check says solved, both times;
+* **restarts and wrong attempts:** fresh kernels run the cells above three cut points (a
+  quarter, half and three quarters of the way), as *Run All Above* does after a restart; then a
+  last fresh kernel runs the whole notebook with a plausible wrong attempt in each exercise
+  cell: nothing errors, and every check names what is wrong.
+
+Each notebook is one test class, so ``--dist loadscope`` spreads them over the workers. The runs
+use their own workspaces (a suffix) and their own progress folder, apart from nbval's run.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course.checks import FAIL_MARK, PASS_MARK
+from course import exercises
+from course.practice import MARKS
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))}
+EXERCISE_CELL = re.compile(r"^%exercise\s+(\S+)", re.M)
+CHECK_CELL = re.compile(r"course\.check\(\"([^\"]+)\"\)")
 
 
-def tagged(cell, tag: str) -> bool:
+def tagged(cell: dict, tag: str) -> bool:
     return tag in cell.get("metadata", {}).get("tags", [])
 
 
-def with_exercises() -> list[Path]:
-    return [p for p in NOTEBOOKS if any(tagged(c, "check") for c in nbformat.read(p, as_version=4).cells)]
+def exercise_id(cell: dict) -> str | None:
+    found = EXERCISE_CELL.search(cell["source"]) if cell["cell_type"] == "code" else None
+    return found.group(1) if found else None
 
 
-@pytest.mark.parametrize("path", with_exercises(), ids=lambda p: p.name)
-def test_checks_fail_without_their_solutions(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COURSE_WORKSPACE_SUFFIX", "-without-solutions")  # apart from nbval's run
-    nb = nbformat.read(path, as_version=4)
-    solutions = [c for c in nb.cells if tagged(c, "solution")]
-    checks = [c for c in nb.cells if tagged(c, "check")]
-    assert solutions and len(checks) >= len(solutions)
-    for cell in solutions:
-        assert cell.metadata.get("jupyter", {}).get("source_hidden"), "solutions are collapsed"
-    nb.cells = [c for c in nb.cells if not tagged(c, "solution")]
-    client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
+def execute(cells: list, path: Path) -> list:
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb.cells
+
+
+def text_of(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def errors(cells: list) -> list[str]:
+    return [
+        f"{c.source.splitlines()[0] if c.source else ''!r}: {o.get('ename')}: {o.get('evalue')}"
+        for c in cells
+        if c.cell_type == "code" and not tagged(c, "raises-exception")
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+
+
+def _copy(cell):  # a second run of a cell: the same cell under a new id
+    copy = nbformat.from_dict(cell)
+    copy["id"] = uuid.uuid4().hex[:8]
+    return copy
+
+
+def with_answers(cells: list, answer) -> list:  # answer: exercise id -> code
+    out = []
+    for cell in cells:
+        cell = nbformat.from_dict(cell)
+        found = exercise_id(cell)
+        if found is not None:
+            cell.source = cell.source.rstrip("\n") + "\n" + answer(found)
+        out.append(cell)
+    return out
+
+
+@pytest.fixture
+def apart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    monkeypatch.setenv("COURSE_WORKSPACE_SUFFIX", f"-{request.node.name.split('_')[1]}")
+    monkeypatch.setenv("COURSE_PROGRESS_DIR", str(tmp_path / "progress"))
+
+
+def _solutions_solve_and_every_cell_runs_twice(self, apart: None) -> None:
+    path = NOTEBOOKS[self.number]
+    cells = with_answers(nbformat.read(path, as_version=4).cells, lambda i: exercises.get(i).solution)
+    twice = [copy for cell in cells for copy in ([cell, _copy(cell)] if cell.cell_type == "code" else [cell])]
+    ran = execute(twice, path)
+    assert not errors(ran), errors(ran)
+    checks = [c for c in ran if c.cell_type == "code" and CHECK_CELL.search(c.source)]
+    assert checks, "the notebook has checks"
+    for cell in checks:
+        assert MARKS["solved"] in text_of(cell), f"{cell.source}: {text_of(cell)}"
+
+
+def _restarts_then_wrong_attempts(self, apart: None) -> None:
+    path = NOTEBOOKS[self.number]
+    cells = nbformat.read(path, as_version=4).cells
+    code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
+    for fraction in (0.25, 0.5, 0.75):  # a fresh kernel, then Run All Above Selected Cell
+        ran = execute([nbformat.from_dict(c) for c in cells[: code[int(len(code) * fraction)]]], path)
+        assert not errors(ran), (fraction, errors(ran))
+    ran = execute(with_answers(cells, lambda i: exercises.get(i).wrong[0].code), path)
+    assert not errors(ran), errors(ran)
+    for cell in (c for c in ran if c.cell_type == "code" and CHECK_CELL.search(c.source)):
+        exercise = exercises.get(CHECK_CELL.search(cell.source).group(1))
+        said = text_of(cell)
+        assert MARKS["wrong"] in said and exercise.wrong[0].expect in said, f"{exercise.id}: {said}"
+
+
+def _notebooks_with_exercises() -> list[str]:
+    return sorted({e.notebook_number for e in exercises.registry().values()})
+
+
+for _number in _notebooks_with_exercises():  # one class per notebook: --dist loadscope spreads them
+    globals()[f"TestNotebook{_number}"] = type(
+        f"TestNotebook{_number}",
+        (),
+        {
+            "number": _number,
+            f"test_{_number}_solutions_solve_and_every_cell_runs_twice": _solutions_solve_and_every_cell_runs_twice,
+            f"test_{_number}_restarts_then_wrong_attempts": _restarts_then_wrong_attempts,
+        },
     )
-    client.execute()
-    for cell in (c for c in nb.cells if tagged(c, "check")):
-        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-        errored = any(o.output_type == "error" for o in cell.outputs)
-        assert PASS_MARK not in text, f"check passed without its solution: {cell.source[:80]}"
-        assert errored or FAIL_MARK in text, f"check gave no verdict: {cell.source[:80]}"
+
+
+def test_every_exercise_has_a_wrong_attempt_an_exercise_cell_and_a_check() -> None:
+    for exercise in exercises.registry().values():
+        assert exercise.wrong, f"{exercise.id} has no wrong attempt"
+        nb = nbformat.read(NOTEBOOKS[exercise.notebook_number], as_version=4)
+        sources = [c.source for c in nb.cells if c.cell_type == "code"]
+        assert any(exercise_id({"cell_type": "code", "source": s}) == exercise.id for s in sources), exercise.id
+        assert f'course.check("{exercise.id}")' in sources, exercise.id
+        assert f'course.solution("{exercise.id}")' in sources, exercise.id
