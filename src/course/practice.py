@@ -1,8 +1,8 @@
 """What a learner calls around an exercise: ``%exercise``, ``check``, ``solution``, ``catch_up``, ``progress``.
 
-In a notebook, an exercise is: the task (Markdown); an exercise cell that starts with
-``%exercise 07.1`` (it saves the workspace as the chapter left it, once) and where the learner
-types; ``course.check("07.1")``; ``course.solution("07.1")`` (shows the solution, folded, and
+In a notebook, an exercise is: the task (Markdown); a cell ``%exercise 07.1`` (it saves the
+workspace as the chapter left it, once, and says where to type); the learner's cell (tagged
+``answer``, holding only a comment until they type); ``course.check("07.1")``; ``course.solution("07.1")`` (shows the solution, folded, and
 never runs it); and, where the chapter goes on from the exercise's result,
 ``course.catch_up("07.1")``: it keeps a solved workspace as it is, or keeps the learner's
 attempt aside, puts the saved workspace back and applies the solution.
@@ -43,10 +43,14 @@ def _workspace(exercise: Exercise):  # -> Workspace
 
 
 def start(exercise_id: str) -> None:
-    """``%exercise 07.1``: save the workspace for this exercise (once per setup call)."""
+    """``%exercise 07.1``: save the workspace for this exercise (once per setup call) and say where to type."""
     exercise = exercises.get(exercise_id)
     ws = _workspace(exercise)
     _without_sql_connection(lambda: snapshots.take(ws, exercise.id))
+    print(
+        f"Exercise {exercise.id} · {exercise.title}: type your answer in the cell below (add cells if you like).\n"
+        f'Your workspace is saved as it is now: course.restart_exercise("{exercise.id}") brings it back.'
+    )
 
 
 def verdict_of(exercise: Exercise, ws) -> Verdict:  # ws: Workspace

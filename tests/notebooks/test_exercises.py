@@ -69,13 +69,18 @@ def _copy(cell):  # a second run of a cell: the same cell under a new id
     return copy
 
 
-def with_answers(cells: list, answer) -> list:  # answer: exercise id -> code
-    out = []
+def with_answers(cells: list, answer) -> list:  # answer: exercise id -> notebook code ("# %%" splits cells)
+    """The notebook with each answer cell (after its ``%exercise`` cell) replaced by the given code."""
+    out, current = [], None
     for cell in cells:
         cell = nbformat.from_dict(cell)
-        found = exercise_id(cell)
-        if found is not None:
-            cell.source = cell.source.rstrip("\n") + "\n" + answer(found)
+        if tagged(cell, "answer") and current is not None:
+            for part in re.split(r"^# %%.*\n", answer(current).strip("\n") + "\n", flags=re.M):
+                if part.strip():
+                    out.append(nbformat.v4.new_code_cell(part.rstrip("\n"), metadata={"tags": ["answer"]}))
+            current = None
+            continue
+        current = exercise_id(cell) or current
         out.append(cell)
     return out
 
@@ -134,6 +139,8 @@ def test_every_exercise_has_a_wrong_attempt_an_exercise_cell_and_a_check() -> No
         assert exercise.wrong, f"{exercise.id} has no wrong attempt"
         nb = nbformat.read(NOTEBOOKS[exercise.notebook_number], as_version=4)
         sources = [c.source for c in nb.cells if c.cell_type == "code"]
-        assert any(exercise_id({"cell_type": "code", "source": s}) == exercise.id for s in sources), exercise.id
+        exercise_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and exercise_id(c) == exercise.id]
+        assert len(exercise_cells) == 1, f"{exercise.id}: one %exercise cell"
+        assert tagged(nb.cells[exercise_cells[0] + 1], "answer"), f"{exercise.id}: an answer cell right after %exercise"
         assert f'course.check("{exercise.id}")' in sources, exercise.id
         assert f'course.solution("{exercise.id}")' in sources, exercise.id

@@ -50,7 +50,7 @@ def not_started(message: str) -> Verdict:
 
 @dataclass(frozen=True)
 class WrongAttempt:
-    """What a learner might plausibly type instead (notebook code), and words its verdict must contain."""
+    """What a learner might plausibly type instead (notebook code, "# %%" splits cells), and words its verdict must contain."""
 
     code: str
     expect: str
@@ -61,7 +61,7 @@ class Exercise:
     id: str  # "07.1": notebook 07, exercise 1
     title: str
     check: Callable[[Workspace], Verdict]
-    solution: str  # notebook code: what a learner would type in the exercise cell
+    solution: str  # notebook code a learner would type in the answer cell; "# %%" lines split it into cells
     explanation: str = ""  # Markdown shown under the solution: why it is right
     wrong: tuple[WrongAttempt, ...] = field(default_factory=tuple)
     on_your_own: bool = False  # the chapter's open-ended task
