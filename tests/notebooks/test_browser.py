@@ -1,4 +1,5 @@
-"""A learner's first minutes: JupyterLab opens notebook 00, Run All Cells, and every cell works.
+"""A learner's first minutes: JupyterLab opens notebook 00, Run All Cells, every cell works, and exercise 00.1
+can be answered wrongly, then rightly, in the browser.
 
 JupyterLab is started with the command line ``python run.py lab`` uses (``course.cli.lab_command``),
 on a free loopback port with a token and without opening a browser, and driven by the suite's
@@ -169,6 +170,50 @@ NOTEBOOK_STATE_JS = """(name) => {
 }"""
 
 
+def _wait_idle(page: Page) -> dict:
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "(name) => { const s = (" + NOTEBOOK_STATE_JS + ")(name); return s && s.kernel === 'idle' && s.busy === 'idle'; }",
+        arg=NOTEBOOK.name,
+        timeout=RUN_TIMEOUT * 1000,
+        polling=300,
+    )
+    return page.evaluate(NOTEBOOK_STATE_JS, NOTEBOOK.name)
+
+
+def _stream(state: dict, index: int) -> str:
+    cell = next(c for c in state["cells"] if c["index"] == index)
+    return "".join(o.get("text", "") for o in cell["outputs"] if o["output_type"] == "stream")
+
+
+def _answer(page: Page, index: int, code: str) -> dict:
+    """Type ``code`` into the cell at ``index`` as a learner would, then Shift+Enter it and the check below."""
+    cell = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(code)  # as pasted: no auto-closed brackets
+    page.keyboard.press("Shift+Enter")
+    _wait_idle(page)
+    page.keyboard.press("Shift+Enter")  # the check cell, now selected
+    return _wait_idle(page)
+
+
+def _exercise_screenshot(page: Page, index: int, name: str) -> Path:
+    """The exercise as the learner sees it, in a 1280x800 window: from its %exercise cell to the solution."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index - 2).scroll_into_view_if_needed()
+    page.evaluate(
+        "(i) => { const c = document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')[i];"
+        " c.scrollIntoView({block: 'start'}); }",
+        index - 2,
+    )
+    page.wait_for_timeout(400)
+    path = SCREENSHOT.parent / f"exercise-00.1-{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
 def test_notebook_00_runs_all_cells_in_jupyterlab(lab: Lab, page: Page) -> None:
     before = hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest()
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
@@ -227,4 +272,19 @@ def test_notebook_00_runs_all_cells_in_jupyterlab(lab: Lab, page: Page) -> None:
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     assert SCREENSHOT.is_file() and SCREENSHOT.stat().st_size > 10_000, f"no screenshot at {SCREENSHOT}"
+
+    # Exercise 00.1 as a learner does it: Run All left it unsolved; a wrong answer gets a verdict
+    # that names the mistake; the right one is solved; the solution opens when asked for.
+    answer = next(c["index"] for c in state["cells"] if c["source"].startswith("# Your turn: one %sql line"))
+    check = answer + 1
+    assert "⬜ Not yet" in _stream(state, check)
+    _exercise_screenshot(page, answer, "1-unsolved")
+    state = _answer(page, answer, "%sql CREATE TABLE helo (id integer)")
+    assert "❌ Not yet" in _stream(state, check) and "a typo in the name" in _stream(state, check), _stream(state, check)
+    _exercise_screenshot(page, answer, "2-wrong")
+    state = _answer(page, answer, "%sql CREATE TABLE hello (id integer)")
+    assert "✅ Well done" in _stream(state, check), _stream(state, check)
+    page.get_by_text("Show a solution to exercise 00.1").click()
+    assert page.locator("details.course-solution[open] code").first.inner_text().startswith("%sql CREATE TABLE hello")
+    _exercise_screenshot(page, answer, "3-solved")
     assert hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest() == before, f"{NOTEBOOK.name} was modified by the UI run"
