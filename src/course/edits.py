@@ -49,14 +49,15 @@ def edit_file(path: str | Path, old: str, new: str, *, count: int = 1) -> None:
     path = resolve(path)
     before = path.read_text(encoding="utf-8")
     found = before.count(old)
+    # Done already: the new text is there, and every occurrence of the old one is inside it.
+    if new != old and before.count(new) >= count and found <= before.count(new) * new.count(old):
+        print(f"Already done: {path.as_posix()} has this change (this cell ran before). The change:")
+        show_diff(before.replace(new, old), before, path.as_posix())
+        return
     if found == count:
         after = before.replace(old, new)
         path.write_text(after, encoding="utf-8")
         show_diff(before, after, path.as_posix())
-        return
-    if found == 0 and new in before:
-        print(f"Already done: {path.as_posix()} has this change (this cell ran before). The change:")
-        show_diff(before.replace(new, old), before, path.as_posix())
         return
     raise EditError(
         f"Cannot make this edit to {path.as_posix()}: the text to replace appears {found} time(s), not {count} "
