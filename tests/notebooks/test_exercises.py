@@ -27,6 +27,8 @@ from nbclient import NotebookClient
 from course import exercises
 from course.practice import MARKS
 
+pytestmark = pytest.mark.exercises
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))}
 EXERCISE_CELL = re.compile(r"^%exercise\s+(\S+)", re.M)
