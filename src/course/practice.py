@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from pathlib import Path
 
 from course import exercises, snapshots
@@ -187,15 +188,14 @@ def _run_quietly(code: str) -> None:
     ip = get_ipython()
     if ip is None:
         raise ExerciseError("catch_up runs in a notebook")
-    source = ip.transform_cell(code)
     with capture_output():
-        exec(compile(source, "<solution>", "exec"), ip.user_ns)
+        for part in re.split(r"^# %%.*\n", code.strip("\n") + "\n", flags=re.M):  # "# %%" starts a new cell
+            if part.strip():
+                exec(compile(ip.transform_cell(part), "<solution>", "exec"), ip.user_ns)
 
 
 def _markdown_to_html(text: str) -> str:
     """A few paragraphs with `code`: enough for an explanation, without a Markdown library."""
-    import re
-
     paragraphs = [p.strip() for p in text.strip().split("\n\n")]
     escaped = [re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(p)) for p in paragraphs]
     return "".join(f"<p>{p}</p>" for p in escaped)

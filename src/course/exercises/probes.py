@@ -79,5 +79,13 @@ def syntax_error(path: Path) -> str | None:
     try:
         ast.parse(path.read_text(encoding="utf-8"))
     except SyntaxError as error:
-        return f"{path.as_posix()} does not parse (line {error.lineno}: {error.msg})"
+        return f"{_shown(path)} does not parse (line {error.lineno}: {error.msg})"
     return None
+
+
+def _shown(path: Path) -> str:
+    """A path as the learner knows it: relative to the workspace (checks run there)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
