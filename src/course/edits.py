@@ -89,10 +89,11 @@ def insert_after(path: str | Path, name: str, body: str) -> None:
     before = path.read_text(encoding="utf-8")
     lines = before.splitlines(keepends=True)
     _, last = _span(path, lines, name)
-    if "".join(lines[last:]).startswith(_body(body)):
+    body = body.rstrip("\n") + "\n"  # leading blank lines stay: they separate a new def from the one above
+    if "".join(lines[last:]).lstrip("\n").startswith(body.lstrip("\n")):
         print(f"Already done: {path.as_posix()} has these lines after {name} (this cell ran before).")
         return
-    after = "".join(lines[:last]) + _body(body) + "".join(lines[last:])
+    after = "".join(lines[:last]) + body + "".join(lines[last:])
     path.write_text(after, encoding="utf-8")
     show_diff(before, after, path.as_posix())
 

@@ -107,8 +107,7 @@ def catch_up(exercise_id: str) -> None:
             f"The course could not apply the solution of {exercise.id} ({after.message}). "
             "Run the notebook again from its setup cell (Run → Run All Above Selected Cell)."
         )
-    where = f" Your own attempt is kept in {kept.relative_to(WORKSPACES.parent).as_posix()}/." if kept else ""
-    print(f"Your workspace now matches the chapter's: exercise {exercise.id} done the course's way.{where}")
+    print(f"Your workspace now matches the chapter's: exercise {exercise.id} done the course's way.{_kept(kept)}")
 
 
 def restart_exercise(exercise_id: str) -> None:
@@ -118,8 +117,13 @@ def restart_exercise(exercise_id: str) -> None:
     if not snapshots.exists(ws, exercise.id):
         raise ExerciseError(f"Run the exercise cell (it starts with %exercise {exercise.id}) first.")
     kept = _without_sql_connection(lambda: snapshots.restore(ws, exercise.id))
-    where = f"; your attempt is kept in {kept.relative_to(WORKSPACES.parent).as_posix()}/" if kept else ""
-    print(f"The workspace is back where exercise {exercise.id} starts{where}.")
+    print(f"The workspace is back where exercise {exercise.id} starts.{_kept(kept)}")
+
+
+def _kept(kept: Path | None) -> str:
+    """Where the learner's own work went: files in the attempts folder, SQL in their notebook cells."""
+    files = f" Your files are kept in {kept.relative_to(WORKSPACES.parent).as_posix()}/." if kept else ""
+    return files + " The database is as the exercise found it; what you typed stays in your cells."
 
 
 def progress(notebook: str | None = None) -> None:
