@@ -49,8 +49,11 @@ def edit_file(path: str | Path, old: str, new: str, *, count: int = 1) -> None:
     path = resolve(path)
     before = path.read_text(encoding="utf-8")
     found = before.count(old)
+    if not new and found == 0:  # a deletion that already happened
+        print(f"Already done: {path.as_posix()} no longer has that text (this cell ran before).")
+        return
     # Done already: the new text is there, and every occurrence of the old one is inside it.
-    if new != old and before.count(new) >= count and found <= before.count(new) * new.count(old):
+    if new and new != old and before.count(new) >= count and found <= before.count(new) * new.count(old):
         print(f"Already done: {path.as_posix()} has this change (this cell ran before). The change:")
         show_diff(before.replace(new, old), before, path.as_posix())
         return
@@ -74,7 +77,13 @@ def replace_definition(path: str | Path, name: str, body: str) -> None:
     path = resolve(path)
     before = path.read_text(encoding="utf-8")
     lines = before.splitlines(keepends=True)
-    first, last = _span(path, lines, name)
+    try:
+        first, last = _span(path, lines, name)
+    except EditError:
+        if _body(body) in before:  # the body renamed NAME, and this cell ran before
+            print(f"Already done: {path.as_posix()} has this code (this cell ran before).")
+            return
+        raise
     after = "".join(lines[:first]) + _body(body) + "".join(lines[last:])
     if after == before:
         print(f"No change: {name} in {path.as_posix()} already reads like this.")

@@ -56,3 +56,13 @@ def test_a_pattern_must_match_one_file_and_a_broken_file_is_named(model: Path) -
     model.write_text("class Product(:\n", encoding="utf-8")
     with pytest.raises(edits.EditError, match="does not parse"):
         edits.replace_definition("app/models/product.py", "Product", "class Product: pass\n")
+
+
+def test_a_rename_and_a_deletion_can_run_twice(model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "    # in cents: money is never a float\n    price_cents: int\n"
+    edits.replace_definition("app/models/product.py", "Product.price", body)
+    edits.replace_definition("app/models/product.py", "Product.price", body)  # NAME is gone: the body is there
+    edits.edit_file("app/models/product.py", "    # in cents: money is never a float\n", "")
+    edits.edit_file("app/models/product.py", "    # in cents: money is never a float\n", "")
+    out = capsys.readouterr().out
+    assert out.count("Already done") == 2 and "price_cents: int" in model.read_text()
