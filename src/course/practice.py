@@ -107,7 +107,10 @@ def catch_up(exercise_id: str) -> None:
             f"The course could not apply the solution of {exercise.id} ({after.message}). "
             "Run the notebook again from its setup cell (Run → Run All Above Selected Cell)."
         )
-    print(f"Your workspace now matches the chapter's: exercise {exercise.id} done the course's way.{_kept(kept)}")
+    print(
+        f"Your workspace now matches the chapter's: exercise {exercise.id} done the course's way."
+        + _kept(kept, "the database holds the course's solution")
+    )
 
 
 def restart_exercise(exercise_id: str) -> None:
@@ -117,13 +120,14 @@ def restart_exercise(exercise_id: str) -> None:
     if not snapshots.exists(ws, exercise.id):
         raise ExerciseError(f"Run the exercise cell (it starts with %exercise {exercise.id}) first.")
     kept = _without_sql_connection(lambda: snapshots.restore(ws, exercise.id))
-    print(f"The workspace is back where exercise {exercise.id} starts.{_kept(kept)}")
+    print(f"The workspace is back where exercise {exercise.id} starts." + _kept(kept, "the database is as the exercise found it"))
 
 
-def _kept(kept: Path | None) -> str:
+def _kept(kept: Path | None, database: str) -> str:
     """Where the learner's own work went: files in the attempts folder, SQL in their notebook cells."""
-    files = f" Your files are kept in {kept.relative_to(WORKSPACES.parent).as_posix()}/." if kept else ""
-    return files + " The database is as the exercise found it; what you typed stays in your cells."
+    parts = [f"your files are kept in {kept.relative_to(WORKSPACES.parent).as_posix()}/"] if kept else []
+    said = "; ".join([*parts, database, "what you typed stays in your cells"])
+    return " " + said[0].upper() + said[1:] + "."
 
 
 def progress(notebook: str | None = None) -> None:
