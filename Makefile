@@ -8,7 +8,7 @@
 PYTHON ?= python3
 LAB_OPTS    ?=
 PYTEST_OPTS ?=
-JOBS        ?= 2
+JOBS        ?= 4
 BENCH_OPTS  ?=
 
 .DEFAULT_GOAL := help

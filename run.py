@@ -121,8 +121,8 @@ def ensure_venv():
 
 
 def take_jobs(args):
-    """``--jobs N`` (default 2, one notebook per worker at a time) from the test arguments."""
-    jobs = os.environ.get("COURSE_JOBS", "2")
+    """``--jobs N`` (default 4: the runs wait on the database and on kernels more than on the CPU) from the test arguments."""
+    jobs = os.environ.get("COURSE_JOBS", "4")
     rest = []
     it = iter(args)
     for arg in it:

@@ -10,7 +10,7 @@ For every notebook with exercises (``course.exercises``, one module per notebook
   last fresh kernel runs the whole notebook with a plausible wrong attempt in each exercise
   cell: nothing errors, and every check names what is wrong.
 
-Each notebook is one test class, so ``--dist loadscope`` spreads them over the workers. The runs
+Each notebook's two runs are test classes of their own, so ``--dist loadscope`` spreads them over the workers. The runs
 use their own workspaces (a suffix) and their own progress folder, apart from nbval's run.
 """
 
@@ -89,7 +89,8 @@ def with_answers(cells: list, answer) -> list:  # answer: exercise id -> noteboo
 
 @pytest.fixture
 def apart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    monkeypatch.setenv("COURSE_WORKSPACE_SUFFIX", f"-{request.node.name.split('_')[1]}")
+    # Apart from nbval's run of the notebook and from the other run of these tests: "-solutions09", "-restarts09".
+    monkeypatch.setenv("COURSE_WORKSPACE_SUFFIX", "-" + request.node.cls.__name__.removeprefix("Test").lower())
     monkeypatch.setenv("COURSE_PROGRESS_DIR", str(tmp_path / "progress"))
 
 
@@ -124,16 +125,13 @@ def _notebooks_with_exercises() -> list[str]:
     return sorted({e.notebook_number for e in exercises.registry().values()})
 
 
-for _number in _notebooks_with_exercises():  # one class per notebook: --dist loadscope spreads them
-    globals()[f"TestNotebook{_number}"] = type(
-        f"TestNotebook{_number}",
-        (),
-        {
-            "number": _number,
-            f"test_{_number}_solutions_solve_and_every_cell_runs_twice": _solutions_solve_and_every_cell_runs_twice,
-            f"test_{_number}_restarts_then_wrong_attempts": _restarts_then_wrong_attempts,
-        },
-    )
+# One class per notebook and kind of run: --dist loadscope sends each class to a worker of its own,
+# the slowest notebooks first (xdist hands scopes out in the order they are collected).
+for _number in sorted(_notebooks_with_exercises(), key=lambda n: (n not in ("12", "09"), n)):
+    for _kind, _test in (("Solutions", _solutions_solve_and_every_cell_runs_twice), ("Restarts", _restarts_then_wrong_attempts)):
+        globals()[f"Test{_kind}{_number}"] = type(
+            f"Test{_kind}{_number}", (), {"number": _number, f"test_{_number}_{_test.__name__.lstrip('_')}": _test}
+        )
 
 
 def test_every_exercise_has_a_wrong_attempt_an_exercise_cell_and_a_check() -> None:
