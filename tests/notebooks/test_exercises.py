@@ -1,17 +1,17 @@
-"""Learners really do the exercises: run for real in fresh kernels, beside nbval's replay of the stored notebooks.
+"""Learners really do the exercises: each notebook run for real in fresh kernels, beside nbval's replay.
 
-For every notebook with exercises (``course.exercises``, one module per notebook):
+For every notebook with exercises (``course.exercises``, one module per notebook), in one workspace:
 
-* **solutions solve, every cell twice:** each exercise cell gets its solution (the same code
-  ``course.solution`` shows), every code cell runs twice in a row, and no cell errors (except
-  those tagged ``raises-exception``, which are meant to); every check says solved, both times;
-* **restarts and wrong attempts:** fresh kernels run the cells above three cut points (a
-  quarter, half and three quarters of the way), as *Run All Above* does after a restart; then a
-  last fresh kernel runs the whole notebook with a plausible wrong attempt in each exercise
-  cell: nothing errors, and every check names what is wrong.
+1. **restarts:** fresh kernels run the cells above three cut points (a quarter, half and three
+   quarters of the way), as *Kernel → Restart* then *Run All Above Selected Cell* does; nothing errors;
+2. then a last fresh kernel runs the whole notebook as a learner who answers every exercise:
+   in each answer cell a plausible **wrong attempt** (its check must say ❌ and name the
+   mistake), ``course.restart_exercise``, then the **solution** (the same code ``course.solution``
+   shows; its check must say ✅) — and **every code cell runs twice in a row**. Nothing errors
+   (except cells tagged ``raises-exception``, which are meant to).
 
-Each notebook's two runs are test classes of their own, so ``--dist loadscope`` spreads them over the workers. The runs
-use their own workspaces (a suffix) and their own progress folder, apart from nbval's run.
+Each notebook is a test class of its own, so ``--dist loadscope`` spreads them over the workers.
+The runs use their own workspace (a suffix) and their own progress folder, apart from nbval's run.
 """
 
 from __future__ import annotations
@@ -89,49 +89,62 @@ def with_answers(cells: list, answer) -> list:  # answer: exercise id -> noteboo
 
 @pytest.fixture
 def apart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    # Apart from nbval's run of the notebook and from the other run of these tests: "-solutions09", "-restarts09".
+    # Apart from nbval's run of the same notebook: "-notebook09".
     monkeypatch.setenv("COURSE_WORKSPACE_SUFFIX", "-" + request.node.cls.__name__.removeprefix("Test").lower())
     monkeypatch.setenv("COURSE_PROGRESS_DIR", str(tmp_path / "progress"))
 
 
-def _solutions_solve_and_every_cell_runs_twice(self, apart: None) -> None:
-    path = NOTEBOOKS[self.number]
-    cells = with_answers(nbformat.read(path, as_version=4).cells, lambda i: exercises.get(i).solution)
-    twice = [copy for cell in cells for copy in ([cell, _copy(cell)] if cell.cell_type == "code" else [cell])]
-    ran = execute(twice, path)
-    assert not errors(ran), errors(ran)
-    checks = [c for c in ran if c.cell_type == "code" and CHECK_CELL.search(c.source)]
-    assert checks, "the notebook has checks"
-    for cell in checks:
-        assert MARKS["solved"] in text_of(cell), f"{cell.source}: {text_of(cell)}"
+def _attempt_then_solution(exercise_id: str) -> str:
+    """What a learner does: a wrong attempt, its check, start the exercise over, the solution ("# %%" splits cells)."""
+    exercise = exercises.get(exercise_id)
+    return (
+        f"{exercise.wrong[0].code}\n# %%\n"
+        f'course.check("{exercise_id}")  # {WRONG_FIRST}\n# %%\n'
+        f'course.restart_exercise("{exercise_id}")\n# %%\n'
+        f"{exercise.solution}"
+    )
 
 
-def _restarts_then_wrong_attempts(self, apart: None) -> None:
+WRONG_FIRST = "the wrong attempt's check"
+
+
+def _restarts_then_attempts_and_solutions_every_cell_twice(self, apart: None) -> None:
     path = NOTEBOOKS[self.number]
     cells = nbformat.read(path, as_version=4).cells
     code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
     for fraction in (0.25, 0.5, 0.75):  # a fresh kernel, then Run All Above Selected Cell
         ran = execute([nbformat.from_dict(c) for c in cells[: code[int(len(code) * fraction)]]], path)
         assert not errors(ran), (fraction, errors(ran))
-    ran = execute(with_answers(cells, lambda i: exercises.get(i).wrong[0].code), path)
+    # The last restart: a fresh kernel runs everything, as a learner would, each cell twice in a row.
+    answered = with_answers(cells, _attempt_then_solution)
+    ran = execute([copy for cell in answered for copy in ([cell, _copy(cell)] if cell.cell_type == "code" else [cell])], path)
     assert not errors(ran), errors(ran)
-    for cell in (c for c in ran if c.cell_type == "code" and CHECK_CELL.search(c.source)):
+    checks = [c for c in ran if c.cell_type == "code" and CHECK_CELL.search(c.source)]
+    assert checks, "the notebook has checks"
+    seen = set()
+    for cell in checks:
         exercise = exercises.get(CHECK_CELL.search(cell.source).group(1))
         said = text_of(cell)
-        assert MARKS["wrong"] in said and exercise.wrong[0].expect in said, f"{exercise.id}: {said}"
+        if WRONG_FIRST in cell.source:
+            assert MARKS["wrong"] in said, f"{exercise.id} (wrong attempt): {said}"
+            if exercise.id not in seen:  # the first check names the mistake (a check's own round trip may change the next)
+                assert exercise.wrong[0].expect in said, f"{exercise.id} (wrong attempt): {said}"
+                seen.add(exercise.id)
+        else:
+            assert MARKS["solved"] in said, f"{exercise.id}: {said}"
 
 
 def _notebooks_with_exercises() -> list[str]:
     return sorted({e.notebook_number for e in exercises.registry().values()})
 
 
-# One class per notebook and kind of run: --dist loadscope sends each class to a worker of its own,
-# the slowest notebooks first (xdist hands scopes out in the order they are collected).
+# One class per notebook: --dist loadscope sends each to a worker of its own, the slowest first
+# (xdist hands scopes out in the order they are collected).
 for _number in sorted(_notebooks_with_exercises(), key=lambda n: (n not in ("12", "09"), n)):
-    for _kind, _test in (("Solutions", _solutions_solve_and_every_cell_runs_twice), ("Restarts", _restarts_then_wrong_attempts)):
-        globals()[f"Test{_kind}{_number}"] = type(
-            f"Test{_kind}{_number}", (), {"number": _number, f"test_{_number}_{_test.__name__.lstrip('_')}": _test}
-        )
+    _name = f"test_{_number}_restarts_then_attempts_and_solutions_every_cell_twice"
+    globals()[f"TestNotebook{_number}"] = type(
+        f"TestNotebook{_number}", (), {"number": _number, _name: _restarts_then_attempts_and_solutions_every_cell_twice}
+    )
 
 
 def test_every_exercise_has_a_wrong_attempt_an_exercise_cell_and_a_check() -> None:
