@@ -11,7 +11,9 @@ One module per concern: ``paths`` (where the checkout is), ``embedded`` (the emb
 PostgreSQL), ``explain`` (connection errors in plain words), ``database`` (the server's
 settings and the per-notebook databases), ``workspace`` (workspaces and starting states),
 ``alembic_runner`` (the real ``alembic`` CLI, warm), ``magics`` (``%alembic``, ``%sql``),
-``show`` (files, trees, diffs), ``checks``, ``diagrams`` and ``cli`` (``python -m course``).
+``portable`` (outputs the same on every OS), ``show`` (files, trees, diffs), ``edits`` (``%%replace``
+and friends), ``snapshots``, ``practice`` (check, solution, catch-up, progress) with ``exercises/``
+(one module per notebook), ``diagrams`` and ``cli`` (``python -m course``).
 Importing this package starts nothing and imports little: the names below load on first use.
 """
 
@@ -22,7 +24,6 @@ import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from course.checks import verdict
     from course.database import DatabaseUnavailable, check_server, server_settings
     from course.edits import edit_file
     from course.paths import CHECKOUT
@@ -40,7 +41,6 @@ _EXPORTS = {
     "show_diff": "course.show",
     "show_file": "course.show",
     "show_tree": "course.show",
-    "verdict": "course.checks",
     "STARTING_STATES": "course.workspace",
     "Workspace": "course.workspace",
     "check": "course.practice",
@@ -71,7 +71,6 @@ __all__ = [
     "show_file",
     "show_tree",
     "table_names",
-    "verdict",
 ]
 
 _current: Workspace | None = None
