@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
-from course.exercises.nb07 import (
+from course.exercises.revisions import (
     CATEGORY,
     disagreement,
     function_code,

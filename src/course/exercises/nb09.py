@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
-from course.exercises.nb07 import (
+from course.exercises.revisions import (
     CATEGORY,
     PRODUCT,
     disagreement,
