@@ -168,7 +168,7 @@ def main(argv):
     # test
     run([python, "-m", "course", "db"])
     jobs, rest = take_jobs(args)
-    parallel = ["-n", jobs, "--dist", "loadscope"] if jobs not in ("0", "1") else []
+    parallel = ["-n", jobs, "--dist", "loadscope", "--no-loadscope-reorder"] if jobs not in ("0", "1") else []
     return subprocess.call([python, "-m", "pytest"] + parallel + rest, cwd=ROOT)
 
 

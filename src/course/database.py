@@ -142,13 +142,13 @@ def database_name_for(name: str) -> str:
     return f"course_{slug}"[:63]
 
 
-def recreate_database(name: str, settings: ServerSettings | None = None) -> URL:
-    """Drop (forcing out old connections) and create database ``name``; return its sync URL."""
+def recreate_database(name: str, settings: ServerSettings | None = None, template: str | None = None) -> URL:
+    """Drop (forcing out old connections) and create database ``name``, a copy of ``template`` if given; its sync URL."""
     settings = settings or server_settings()
     check_server(settings)
     with connect(settings.url, autocommit=True) as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     return settings.url.set(database=name)
 
 

@@ -184,17 +184,22 @@ def _clear(path: Path) -> None:
 
 
 def create_workspace(name: str, start: str = "app") -> Workspace:
-    """Make (or make again) the workspace and database for notebook ``name``, at state ``start``."""
+    """Make (or make again) the workspace and database for notebook ``name``, at state ``start``.
+
+    The state is built for real the first time (``STARTING_STATES``), then copied (``course.starts``).
+    """
     if start not in STARTING_STATES:
         raise ValueError(f"unknown starting state {start!r}; choose one of {sorted(STARTING_STATES)}")
+    from course import snapshots, starts  # (they import this module)
+
     path = WORKSPACES / name
     _clear(path)  # first: a folder another program holds stops the reset before anything is lost
     database = database_name_for(name)
-    sync_url = recreate_database(database, server_settings())
-    from course import snapshots  # (imports this module)
-
+    settings = server_settings()
+    built = starts.prepared(start, settings)  # the state, built for real once, then copied
+    sync_url = recreate_database(database, settings, template=built.database)
     snapshots.forget(name, database)
-    path.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    starts.copy_into(built, path)
     (path / ".env").write_text(env_file_text(sync_url), encoding="utf-8")
-    STARTING_STATES[start](path, sync_url)
     return Workspace(name=name, path=path, database=database, sync_url=sync_url)

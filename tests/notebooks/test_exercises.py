@@ -1,17 +1,19 @@
 """Learners really do the exercises: each notebook run for real in fresh kernels, beside nbval's replay.
 
-For every notebook with exercises (``course.exercises``, one module per notebook), in one workspace:
+For every notebook with exercises (``course.exercises``, one module per notebook):
 
-1. **restarts:** fresh kernels run the cells above three cut points (a quarter, half and three
-   quarters of the way), as *Kernel → Restart* then *Run All Above Selected Cell* does; nothing errors;
-2. then a last fresh kernel runs the whole notebook as a learner who answers every exercise:
-   in each answer cell a plausible **wrong attempt** (its check must say ❌ and name the
-   mistake), ``course.restart_exercise``, then the **solution** (the same code ``course.solution``
-   shows; its check must say ✅) — and **every code cell runs twice in a row**. Nothing errors
-   (except cells tagged ``raises-exception``, which are meant to).
+1. **restarts:** at three cut points (a quarter, half and three quarters of the way), a fresh
+   kernel runs the cells above the cut point, as *Kernel → Restart* then *Run All Above Selected
+   Cell* does; nothing errors;
+2. **answers, every cell twice:** a fresh kernel runs the whole notebook as a learner who answers
+   every exercise: in each answer cell a plausible **wrong attempt** (its check must say ❌ and
+   name the mistake), ``course.restart_exercise``, then the **solution** (the same code
+   ``course.solution`` shows; its check must say ✅) — and **every code cell runs twice in a
+   row**. Nothing errors (except cells tagged ``raises-exception``, which are meant to).
 
-Each notebook is a test class of its own, so ``--dist loadscope`` spreads them over the workers.
-The runs use their own workspace (a suffix) and their own progress folder, apart from nbval's run.
+Each of these runs is a test class of its own, with a workspace of its own (a suffix) and a
+progress folder of its own, apart from nbval's run: ``--dist loadscope`` spreads them over the
+workers, the longest first (``tests/conftest.py`` orders them).
 """
 
 from __future__ import annotations
@@ -89,8 +91,8 @@ def with_answers(cells: list, answer) -> list:  # answer: exercise id -> noteboo
 
 @pytest.fixture
 def apart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    # Apart from nbval's run of the same notebook: "-notebook09".
-    monkeypatch.setenv("COURSE_WORKSPACE_SUFFIX", "-" + request.node.cls.__name__.removeprefix("Test").lower())
+    # Apart from nbval's run of the same notebook, and from the other runs of it: "-ex09-r50".
+    monkeypatch.setenv("COURSE_WORKSPACE_SUFFIX", request.node.cls.suffix)
     monkeypatch.setenv("COURSE_PROGRESS_DIR", str(tmp_path / "progress"))
 
 
@@ -108,15 +110,17 @@ def _attempt_then_solution(exercise_id: str) -> str:
 WRONG_FIRST = "the wrong attempt's check"
 
 
-def _restarts_then_attempts_and_solutions_every_cell_twice(self, apart: None) -> None:
+def _restart_then_run_all_above(self, apart: None) -> None:
     path = NOTEBOOKS[self.number]
     cells = nbformat.read(path, as_version=4).cells
     code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
-    for fraction in (0.25, 0.5, 0.75):  # a fresh kernel, then Run All Above Selected Cell
-        ran = execute([nbformat.from_dict(c) for c in cells[: code[int(len(code) * fraction)]]], path)
-        assert not errors(ran), (fraction, errors(ran))
-    # The last restart: a fresh kernel runs everything, as a learner would, each cell twice in a row.
-    answered = with_answers(cells, _attempt_then_solution)
+    ran = execute([nbformat.from_dict(c) for c in cells[: code[int(len(code) * self.fraction)]]], path)
+    assert not errors(ran), errors(ran)
+
+
+def _attempts_and_solutions_every_cell_twice(self, apart: None) -> None:
+    path = NOTEBOOKS[self.number]
+    answered = with_answers(nbformat.read(path, as_version=4).cells, _attempt_then_solution)
     ran = execute([copy for cell in answered for copy in ([cell, _copy(cell)] if cell.cell_type == "code" else [cell])], path)
     assert not errors(ran), errors(ran)
     checks = [c for c in ran if c.cell_type == "code" and CHECK_CELL.search(c.source)]
@@ -138,12 +142,27 @@ def _notebooks_with_exercises() -> list[str]:
     return sorted({e.notebook_number for e in exercises.registry().values()})
 
 
-# One class per notebook: --dist loadscope sends each to a worker of its own, the slowest first
-# (xdist hands scopes out in the order they are collected).
-for _number in sorted(_notebooks_with_exercises(), key=lambda n: (n not in ("12", "09"), n)):
-    _name = f"test_{_number}_restarts_then_attempts_and_solutions_every_cell_twice"
-    globals()[f"TestNotebook{_number}"] = type(
-        f"TestNotebook{_number}", (), {"number": _number, _name: _restarts_then_attempts_and_solutions_every_cell_twice}
+# A class per run, so that --dist loadscope can give each to a different worker.
+for _number in _notebooks_with_exercises():
+    for _percent in (25, 50, 75):
+        globals()[f"TestNotebook{_number}RestartAt{_percent}"] = type(
+            f"TestNotebook{_number}RestartAt{_percent}",
+            (),
+            {
+                "number": _number,
+                "fraction": _percent / 100,
+                "suffix": f"-ex{_number}-r{_percent}",
+                f"test_{_number}_restart_at_{_percent}_percent_then_run_all_above": _restart_then_run_all_above,
+            },
+        )
+    globals()[f"TestNotebook{_number}Answers"] = type(
+        f"TestNotebook{_number}Answers",
+        (),
+        {
+            "number": _number,
+            "suffix": f"-ex{_number}-answers",
+            f"test_{_number}_attempts_and_solutions_every_cell_twice": _attempts_and_solutions_every_cell_twice,
+        },
     )
 
 
