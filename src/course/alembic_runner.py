@@ -1,9 +1,11 @@
-"""Running the real ``alembic`` command line in a workspace, fast.
+"""Running the real ``alembic`` command line (and ``pytest``) in a workspace, fast.
 
 ``run_alembic(cwd, args)`` runs ``python -m alembic <args>`` in ``cwd`` in a new process,
-stdout and stderr together as a terminal shows them. Starting Python and importing
-SQLAlchemy, Alembic and asyncpg costs most of a command's time, so on Linux and macOS the
-new process is forked from a *warm starter* that has imported them once:
+stdout and stderr together as a terminal shows them; ``run_module(cwd, "pytest", args)`` does
+the same for ``python -m pytest``. Starting Python and importing SQLAlchemy, Alembic and
+asyncpg costs most of a command's time, so on Linux and macOS the new process is forked from
+a *warm starter* that has imported them once (and pytest and pytest-alembic the first time it
+runs ``pytest``):
 
 * the client half (``WarmStarter``) runs in the notebook's kernel and sends one request
   per command;
@@ -47,7 +49,11 @@ PRELOADED = (
     "mako.template",
     "greenlet",
 )
-PRELOADED_TOP_LEVEL = sorted({name.split(".")[0] for name in PRELOADED} | {"pydantic", "sqlalchemy"})
+# What it imports the first time it runs `python -m pytest` (a workspace's migration tests, notebook 12).
+PRELOADED_FOR = {"alembic": (), "pytest": ("pytest",)}  # not its plugins: pytest would warn that it cannot rewrite their asserts
+PRELOADED_TOP_LEVEL = sorted(
+    {name.split(".")[0] for name in PRELOADED + sum(PRELOADED_FOR.values(), ())} | {"pydantic", "sqlalchemy", "_pytest"}
+)
 
 
 def subprocess_env() -> dict[str, str]:
@@ -61,17 +67,30 @@ def subprocess_env() -> dict[str, str]:
 
 def run_alembic(cwd: Path, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``alembic <args>`` in ``cwd`` in a new process; stdout and stderr together, as a terminal shows them."""
-    argv = [sys.executable, "-m", "alembic", *args]
+    return run_module(cwd, "alembic", args, check=check)
+
+
+def run_module(
+    cwd: Path, module: str, args: list[str], check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m <module> <args>`` (``alembic`` or ``pytest``) in ``cwd`` in a new process, warm where it can.
+
+    stdout and stderr together, as a terminal shows them; ``env`` is added to ``subprocess_env()``.
+    """
+    if module not in PRELOADED_FOR:
+        raise ValueError(f"run_module runs {' or '.join(PRELOADED_FOR)}, not {module!r}")
+    argv = [sys.executable, "-m", module, *args]
+    environment = subprocess_env() | (env or {})
     warm = _warm_starter() if not shadows_preloaded(cwd) else None
     if warm is not None:
-        code, output = warm.run(cwd, args, subprocess_env())
+        code, output = warm.run(cwd, args, environment, module=module)
         proc = subprocess.CompletedProcess(argv, code, output, None)
     else:
         proc = subprocess.run(
-            argv, cwd=cwd, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
+            argv, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
         )
     if check and proc.returncode != 0:
-        raise RuntimeError(f"alembic {' '.join(args)} failed in {cwd.name}:\n{proc.stdout}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed in {cwd.name}:\n{proc.stdout}")
     return proc
 
 
@@ -96,12 +115,12 @@ class WarmStarter:
             text=True,
         )
 
-    def run(self, cwd: Path, args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    def run(self, cwd: Path, args: list[str], env: dict[str, str], module: str = "alembic") -> tuple[int, str]:
         assert self.server.stdin is not None and self.server.stdout is not None
-        fd, out = tempfile.mkstemp(prefix="alembic-", suffix=".log")
+        fd, out = tempfile.mkstemp(prefix=f"{module}-", suffix=".log")
         os.close(fd)
         try:
-            request = {"cwd": str(cwd), "args": args, "env": env, "out": out}
+            request = {"cwd": str(cwd), "module": module, "args": args, "env": env, "out": out}
             self.server.stdin.write(json.dumps(request) + "\n")
             self.server.stdin.flush()
             reply = self.server.stdout.readline()
@@ -129,7 +148,7 @@ def _warm_starter() -> WarmStarter | None:
 
 
 def _run_child(request: dict[str, object]) -> None:
-    """In the forked child: become `python -m alembic <args>` in the workspace, then exit."""
+    """In the forked child: become `python -m <module> <args>` in the workspace, then exit."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C interrupts the command, as in a terminal
@@ -146,9 +165,10 @@ def _run_child(request: dict[str, object]) -> None:
             io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
         )
         sys.path[0] = os.getcwd()  # what `python -m` puts first
-        sys.argv = ["alembic", *request["args"]]
+        module = str(request.get("module", "alembic"))
+        sys.argv = [module, *request["args"]]
         try:
-            runpy.run_module("alembic", run_name="__main__", alter_sys=True)
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
             code = 0
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
@@ -172,6 +192,8 @@ def serve() -> None:
         importlib.import_module(name)
     for line in sys.stdin:
         request = json.loads(line)
+        for name in PRELOADED_FOR.get(request.get("module", "alembic"), ()):
+            importlib.import_module(name)  # once: the next commands of that kind fork with it loaded
         pid = os.fork()
         if pid == 0:
             _run_child(request)

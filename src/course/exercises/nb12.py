@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from course.alembic_runner import subprocess_env
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.testing import pytest_process
 from course.workspace import Workspace
 
 NOTEBOOK = "12-testing-migrations"
@@ -33,20 +32,11 @@ def _fingerprint(ws: Workspace) -> str:
 
 
 def _pytest(ws: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m pytest -q -rA <args>`` in the workspace, as the notebook's run_pytest() does."""
+    """``python -m pytest -q -rA <args>`` in the workspace, as ``course.run_pytest()`` does."""
     key = (str(ws.path), _fingerprint(ws), *args)
     if key in _RUNS:
         return _RUNS[key]
-    env = subprocess_env() | {"COLUMNS": "400", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rA", "--color=no", *args],
-        cwd=ws.path,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=600,
-    )
+    proc = pytest_process(ws, *args)
     if proc.returncode in (0, 1):  # passed, or tests failed; not a crash or an interruption
         _RUNS[key] = proc
     return proc
@@ -65,7 +55,7 @@ def _failures(proc: subprocess.CompletedProcess[str]) -> str:
         return "; ".join(_short(line.split(" ", 1)[1].replace(" - ", ": ", 1)) for line in failed[:2])
     if proc.returncode == 5:
         return "pytest collected no test"
-    rest = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    rest = [line for line in (proc.stdout + (proc.stderr or "")).splitlines() if line.strip()]
     return _short(rest[-1]) if rest else f"exit code {proc.returncode}"
 
 
@@ -307,7 +297,7 @@ def test_0003_downgrade_restores_stock(alembic_runner):
             "# %%\n"
             '%alembic revision --autogenerate -m "add products.sku" --rev-id 0004\n'
             "# %%\n" + STAIRWAY_0004 + "# %%\n"
-            "run_pytest()\n"
+            "course.run_pytest()\n"
             "# %%\n"
             "%alembic upgrade head\n"
             'gate("current --check-heads")\n'
