@@ -7,30 +7,40 @@ asyncpg costs most of a command's time, so on Linux and macOS the new process is
 a *warm starter* that has imported them once (and pytest and pytest-alembic the first time it
 runs ``pytest``):
 
-* the client half (``WarmStarter``) runs in the notebook's kernel and sends one request
-  per command;
-* the server half (``serve``, run as ``python -m course.alembic_runner``) forks a child per
-  command, which moves into the workspace and runs Alembic's own entry point (the same
-  ``alembic.config.main`` the ``alembic`` script calls). The server never imports the
-  project (``app``), so every command reads the workspace's code and ``.env`` afresh.
+* the server half (``serve``, run as ``python -m course.alembic_runner --socket PATH``) is one
+  process per user and checkout, shared by every kernel (and every test worker): it listens on
+  a Unix socket in a private folder under the temp dir, forks a child per command, and stops
+  after ``IDLE_S`` without a command. The child moves into the workspace and runs the module
+  as ``python -m`` does (Alembic's ``__main__`` calls the same ``alembic.config.main`` the
+  ``alembic`` script calls). The server never imports the project (``app``), so every command
+  reads the workspace's code and ``.env`` afresh;
+* the client half (``WarmStarter``) runs in the notebook's kernel: it connects, starting the
+  server first if none answers, sends one request and waits for the exit code. Ctrl-C
+  (*Kernel → Interrupt*) is passed on to the running command, as a terminal would.
 
-Protocol, one JSON object per line on stdin: {"cwd": ..., "args": [...], "env": {...}, "out": path};
-the server answers each with the command's exit code on its own line. It stops at end of input.
+Protocol, one connection per command: the client sends one JSON line
+{"cwd": ..., "module": "alembic" or "pytest", "args": [...], "env": {...}, "out": path};
+the child answers ``pid N`` at once and ``exit N`` when the command is done, its output being
+in the file ``out``. ``{"ping": true}`` is answered ``pid N`` with the server's own pid.
 A workspace module that would shadow a preloaded one (a folder named ``alembic/``) makes the
 command start cold, and ``COURSE_WARM_ALEMBIC=0`` turns the starter off.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
 import io
 import json
 import os
 import runpy
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -82,8 +92,11 @@ def run_module(
     argv = [sys.executable, "-m", module, *args]
     environment = subprocess_env() | (env or {})
     warm = _warm_starter() if not shadows_preloaded(cwd) else None
-    if warm is not None:
-        code, output = warm.run(cwd, args, environment, module=module)
+    try:
+        code, output = warm.run(cwd, args, environment, module=module) if warm else (None, "")
+    except StarterUnavailable:
+        code = None
+    if code is not None:
         proc = subprocess.CompletedProcess(argv, code, output, None)
     else:
         proc = subprocess.run(
@@ -103,55 +116,134 @@ def shadows_preloaded(cwd: Path) -> bool:
     return any((cwd / name / "__init__.py").exists() or (cwd / f"{name}.py").exists() for name in PRELOADED_TOP_LEVEL)
 
 
-class WarmStarter:
-    """The client half: talks to ``python -m course.alembic_runner`` over its stdin and stdout."""
+IDLE_S = 15 * 60  # a server with no command for this long stops; the next command starts a new one
+START_TIMEOUT_S = 60.0
 
-    def __init__(self) -> None:
-        self.server = subprocess.Popen(
-            [sys.executable, "-m", "course.alembic_runner"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=subprocess_env(),
-            text=True,
-        )
+
+@functools.cache
+def _digest_of_this_code() -> str:
+    digest = hashlib.sha256(f"{sys.executable}\0{os.environ.get('COURSE_ROOT', '')}\0".encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def socket_path() -> Path:
+    """Where this Python's starter listens: a short private folder (Unix sockets allow ~100 bytes)."""
+    owner = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"alembic-course-{owner}-starter-{_digest_of_this_code()}" / "s"
+
+
+class StarterUnavailable(RuntimeError):
+    """No warm starter here (its folder is not private, or it would not start): commands start cold."""
+
+
+class WarmStarter:
+    """The client half: one connection to the shared server per command."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or socket_path()
+
+    def _private_folder(self) -> Path:
+        folder = self.path.parent
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.stat()
+        if info.st_uid != os.getuid() or info.st_mode & 0o077:
+            raise StarterUnavailable(f"{folder} is not private to this user")
+        return folder
+
+    def _connect(self) -> socket.socket:
+        try:
+            return self._try_connect()
+        except OSError:
+            pass
+        import fcntl
+
+        folder = self._private_folder()
+        with open(folder / "lock", "w") as lock:  # one client starts the server; the others wait for it
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return self._try_connect()
+            except OSError:
+                pass
+            self.path.unlink(missing_ok=True)  # a server that died left its socket behind
+            with open(folder / "log", "ab") as log:  # the server's own errors, if it ever has any
+                subprocess.run(
+                    [sys.executable, "-m", "course.alembic_runner", "--socket", str(self.path)],
+                    cwd=folder,  # nothing there shadows what it imports
+                    env=subprocess_env(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    check=True,  # it forks into the background and returns at once
+                )
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:
+                try:
+                    return self._try_connect()
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise StarterUnavailable(f"the warm starter did not start (see {folder / 'log'})") from None
+                    time.sleep(0.02)
+
+    def _try_connect(self) -> socket.socket:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.connect(str(self.path))
+        except OSError:
+            conn.close()
+            raise
+        return conn
+
+    def server_pid(self) -> int:
+        with self._connect() as conn:
+            conn.sendall(b'{"ping": true}\n')
+            return int(conn.makefile("r", encoding="utf-8").readline().split()[1])
 
     def run(self, cwd: Path, args: list[str], env: dict[str, str], module: str = "alembic") -> tuple[int, str]:
-        assert self.server.stdin is not None and self.server.stdout is not None
         fd, out = tempfile.mkstemp(prefix=f"{module}-", suffix=".log")
         os.close(fd)
         try:
-            request = {"cwd": str(cwd), "module": module, "args": args, "env": env, "out": out}
-            self.server.stdin.write(json.dumps(request) + "\n")
-            self.server.stdin.flush()
-            reply = self.server.stdout.readline()
-            if not reply:
-                raise RuntimeError("the warm alembic starter stopped")
-            return int(reply), Path(out).read_text(encoding="utf-8", errors="backslashreplace")
+            with self._connect() as conn:
+                request = {"cwd": str(Path(cwd).resolve()), "module": module, "args": args, "env": env, "out": out}
+                conn.sendall((json.dumps(request) + "\n").encode("utf-8"))
+                replies = conn.makefile("r", encoding="utf-8")
+                first = replies.readline()
+                if not first.startswith("pid "):  # the server stopped before it started the command
+                    raise StarterUnavailable("the warm starter did not take the command")
+                pid = int(first.split()[1])
+                try:
+                    last = replies.readline()
+                except KeyboardInterrupt:  # Ctrl-C: the command gets it, as in a terminal; then the cell stops
+                    os.kill(pid, signal.SIGINT)
+                    try:
+                        replies.readline()
+                    except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
+                        os.kill(pid, signal.SIGKILL)
+                    print(Path(out).read_text(encoding="utf-8", errors="backslashreplace"), end="")  # what it said so far
+                    raise
+            code = int(last.split()[1]) if last.startswith("exit ") else 1  # no answer: the child died
+            return code, Path(out).read_text(encoding="utf-8", errors="backslashreplace")
         finally:
             os.unlink(out)
 
 
-_WARM: WarmStarter | None = None
-
-
 def _warm_starter() -> WarmStarter | None:
-    """The process's warm starter, or None where fork is unavailable (Windows) or turned off."""
-    global _WARM
+    """The warm starter, or None where fork is unavailable (Windows) or turned off."""
     if not hasattr(os, "fork") or os.environ.get("COURSE_WARM_ALEMBIC", "1") == "0":
         return None
-    if _WARM is None or _WARM.server.poll() is not None:
-        _WARM = WarmStarter()
-    return _WARM
+    return WarmStarter()
 
 
 # The server half, in its own process.
 
 
-def _run_child(request: dict[str, object]) -> None:
+def _run_child(request: dict[str, object], conn: socket.socket) -> None:
     """In the forked child: become `python -m <module> <args>` in the workspace, then exit."""
     code = 1
     try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its own subprocesses (post-write hooks) are waited for
         signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C interrupts the command, as in a terminal
+        conn.sendall(f"pid {os.getpid()}\n".encode())
         os.chdir(str(request["cwd"]))
         os.environ.clear()
         os.environ.update(request["env"])  # a JSON object of strings
@@ -174,6 +266,9 @@ def _run_child(request: dict[str, object]) -> None:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
             if stop.code is not None and not isinstance(stop.code, int):
                 print(stop.code, file=sys.stderr)
+        except KeyboardInterrupt:
+            traceback.print_exc()
+            code = 130  # what a shell reports for a command stopped by Ctrl-C
         except BaseException:  # noqa: BLE001 - report it the way the interpreter would
             traceback.print_exc()
             code = 1
@@ -183,23 +278,60 @@ def _run_child(request: dict[str, object]) -> None:
                 stream.flush()
             except Exception:  # noqa: BLE001, S110 - the process is exiting; nothing left to report to
                 pass
+        code %= 256  # what the system reports: sys.exit(-1) is 255
+        try:
+            conn.sendall(f"exit {code}\n".encode())
+        except OSError:  # the client is gone (its kernel was restarted)
+            pass
         os._exit(code)
 
 
-def serve() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a kernel interrupt must not kill the starter
+def serve(path: Path) -> None:
+    """The shared server: fork into the background, preload, listen on ``path`` until idle."""
+    if os.fork():  # the caller returns at once; the server is nobody's child
+        os._exit(0)
+    os.setsid()  # no terminal's or kernel's Ctrl-C reaches it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     for name in PRELOADED:
         importlib.import_module(name)
-    for line in sys.stdin:
-        request = json.loads(line)
-        for name in PRELOADED_FOR.get(request.get("module", "alembic"), ()):
-            importlib.import_module(name)  # once: the next commands of that kind fork with it loaded
-        pid = os.fork()
-        if pid == 0:
-            _run_child(request)
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status), flush=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(path))
+    except OSError:  # another server got there first
+        return
+    listener.listen(64)
+    listener.settimeout(IDLE_S)
+    bound = path.stat().st_ino
+    try:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                break
+            conn.settimeout(None)
+            with conn:
+                try:
+                    request = json.loads(conn.makefile("r", encoding="utf-8").readline() or "null")
+                except ValueError:
+                    continue
+                if not isinstance(request, dict):
+                    continue
+                if request.get("ping"):
+                    conn.sendall(f"pid {os.getpid()}\n".encode())
+                    continue
+                for name in PRELOADED_FOR.get(request.get("module", "alembic"), ()):
+                    importlib.import_module(name)  # once: the next commands of that kind fork with it loaded
+                if os.fork() == 0:
+                    listener.close()
+                    _run_child(request, conn)
+    finally:
+        listener.close()
+        if path.exists() and path.stat().st_ino == bound:  # still ours: not a newer server's
+            path.unlink()
 
 
 if __name__ == "__main__":
-    serve()
+    if sys.argv[1:2] != ["--socket"] or len(sys.argv) != 3:
+        sys.exit("usage: python -m course.alembic_runner --socket PATH")
+    serve(Path(sys.argv[2]))

@@ -14,8 +14,7 @@ from contextlib import contextmanager
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import URL, Connection, create_engine, make_url, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import URL, Connection, Engine, create_engine, make_url, text
 
 from course.explain import explain_connection_error
 from course.paths import CHECKOUT
@@ -108,17 +107,36 @@ class DatabaseUnavailable(RuntimeError):
         return [str(self)]
 
 
+# One small pool per server address and database, for the course's own queries (checks, setup,
+# snapshots): a new PostgreSQL connection costs about 10 ms of CPU, and a notebook makes thousands.
+# pre_ping: a pooled connection to a database that was dropped or copied since (its backend
+# terminated) is noticed and replaced before it is handed out.
+_ENGINES: dict[tuple[str, bool], Engine] = {}
+
+
+def _engine(url: URL, autocommit: bool) -> Engine:
+    key = (url.render_as_string(hide_password=False), autocommit)
+    if key not in _ENGINES:
+        _ENGINES[key] = create_engine(
+            url, pool_size=1, max_overflow=4, pool_pre_ping=True, isolation_level="AUTOCOMMIT" if autocommit else None
+        )
+    return _ENGINES[key]
+
+
+def release(database: str) -> None:
+    """Close the course's pooled connections to ``database`` (before it is dropped or copied)."""
+    for engine in list(_ENGINES.values()):
+        if engine.url.database == database:
+            engine.dispose()
+
+
 @contextmanager
 def connect(url: URL, *, autocommit: bool = False) -> Iterator[Connection]:
-    """One connection to ``url`` and nothing left behind (no pool outlives the block)."""
-    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT" if autocommit else None)
-    try:
-        with engine.connect() as conn:
-            yield conn
-            if not autocommit:
-                conn.commit()
-    finally:
-        engine.dispose()
+    """A connection to ``url`` from the course's pool (committed at the end unless ``autocommit``)."""
+    with _engine(url, autocommit).connect() as conn:
+        yield conn
+        if not autocommit:
+            conn.commit()
 
 
 def check_server(settings: ServerSettings | None = None) -> str:
@@ -146,6 +164,7 @@ def recreate_database(name: str, settings: ServerSettings | None = None, templat
     """Drop (forcing out old connections) and create database ``name``, a copy of ``template`` if given; its sync URL."""
     settings = settings or server_settings()
     check_server(settings)
+    release(name)
     with connect(settings.url, autocommit=True) as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
@@ -154,6 +173,7 @@ def recreate_database(name: str, settings: ServerSettings | None = None, templat
 
 def drop_database(name: str, settings: ServerSettings | None = None) -> None:
     settings = settings or server_settings()
+    release(name)
     with connect(settings.url, autocommit=True) as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from course.database import connect, server_settings
+from course.database import connect, release, server_settings
 from course.paths import WORKSPACES
 from course.workspace import Workspace
 
@@ -32,6 +32,8 @@ def database_for(ws: Workspace, key: str) -> str:
 
 
 def _copy_database(source: str, target: str) -> None:
+    release(source)  # the course's own pooled connections; the learner's are ended below
+    release(target)
     with connect(server_settings().url, autocommit=True) as conn:
         conn.execute(
             text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
@@ -92,4 +94,5 @@ def forget(ws_name: str, database: str) -> None:
             text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"), {"prefix": f"{database}_snap_"}
         ).scalars()
         for name in list(names):
+            release(name)
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

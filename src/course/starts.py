@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import URL, text
 
-from course.database import ServerSettings, connect, env_file_text, recreate_database
+from course.database import ServerSettings, connect, env_file_text, recreate_database, release
 from course.paths import REFERENCE_APP, WORKSPACES
 
 STARTS = WORKSPACES / ".starts"
@@ -50,11 +50,11 @@ def _files(root: Path) -> list[Path]:
 @cache
 def key() -> str:
     """A hash of what the starting states are built from (12 hex digits)."""
-    import alembic
+    from importlib.metadata import version
 
     from course import workspace
 
-    digest = hashlib.sha256(f"alembic {alembic.__version__}\n".encode())
+    digest = hashlib.sha256(f"alembic {version('alembic')}\n".encode())
     sources = [(REFERENCE_APP, p) for p in _files(REFERENCE_APP)]
     sources += [(workspace.STARTER_MODELS, p) for p in _files(workspace.STARTER_MODELS)]
     sources += [(Path(__file__).parent, Path(workspace.__file__)), (Path(__file__).parent, Path(__file__))]
@@ -98,6 +98,7 @@ def _build(start: Start, settings: ServerSettings) -> None:
     try:
         (building / ".env").write_text(env_file_text(url), encoding="utf-8")  # the state's alembic commands read it
         STARTING_STATES[start.state](building, url)
+        release(start.database)  # a template database must have no connection when it is copied
         (building / ".env").unlink()
         shutil.rmtree(start.folder, ignore_errors=True)
         building.rename(start.folder)

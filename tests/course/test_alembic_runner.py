@@ -1,12 +1,17 @@
-"""The real `alembic` CLI run in a workspace: warm (forked) or cold, the same result."""
+"""The real `alembic` CLI (and pytest) run in a workspace: warm (forked from one shared starter) or cold, the same result."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
-from course.alembic_runner import PRELOADED, PRELOADED_TOP_LEVEL, run_alembic
+from course.alembic_runner import PRELOADED, PRELOADED_TOP_LEVEL, run_alembic, subprocess_env
 from course.workspace import create_workspace
 
 
@@ -41,3 +46,41 @@ def test_a_workspace_module_named_like_a_preloaded_one_starts_cold() -> None:
 def test_what_is_preloaded_is_written_once() -> None:
     assert {name.split(".")[0] for name in PRELOADED} <= set(PRELOADED_TOP_LEVEL)
     assert "alembic" in PRELOADED_TOP_LEVEL and "sqlalchemy" in PRELOADED_TOP_LEVEL
+
+
+def _client(code: str, cwd: Path) -> subprocess.Popen[str]:
+    """Another Python process using the course's runner (a second kernel, say)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env()
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform: every command starts cold")
+def test_every_process_shares_one_starter_and_a_dead_one_is_replaced(tmp_path: Path) -> None:
+    ask = (
+        "from pathlib import Path; from course.alembic_runner import WarmStarter, run_alembic\n"
+        "assert run_alembic(Path('.'), ['--version']).stdout.startswith('alembic ')\n"
+        "print(WarmStarter().server_pid())"
+    )
+    pids = {int(_client(ask, tmp_path).communicate(timeout=120)[0]) for _ in range(2)}
+    assert len(pids) == 1, pids  # two processes, one server
+    server = pids.pop()
+    assert os.getpgid(server) == server  # a session of its own: a kernel's Ctrl-C does not reach it
+    os.kill(server, signal.SIGKILL)
+    replaced = int(_client(ask, tmp_path).communicate(timeout=120)[0])
+    assert replaced != server  # its socket was left behind; the next command started a new server
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform: every command starts cold")
+def test_ctrl_c_in_the_kernel_stops_the_running_command(tmp_path: Path) -> None:
+    (tmp_path / "test_slow.py").write_text("import time\n\n\ndef test_slow():\n    time.sleep(120)\n")
+    client = _client(
+        "from pathlib import Path; from course.alembic_runner import run_module\n"
+        "run_module(Path('.'), 'pytest', ['-p', 'no:cacheprovider', 'test_slow.py'], check=False)",
+        tmp_path,
+    )
+    time.sleep(5)  # pytest has started the test by now
+    client.send_signal(signal.SIGINT)  # what Kernel → Interrupt sends
+    out, err = client.communicate(timeout=60)  # far less than the test's 120 s
+    assert "KeyboardInterrupt" in err  # the cell stops
+    assert "test_slow.py" in out and "KeyboardInterrupt" in out  # pytest was interrupted and said so
