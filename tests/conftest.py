@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +108,38 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         scopes.setdefault(item.nodeid.rsplit("::", 1)[0], []).append(item)
     ordered = sorted(scopes, key=_scope_weight, reverse=True)  # stable: equal weights keep their order
     items[:] = [item for scope in ordered for item in scopes[scope]]
+
+
+# Kernels: the suite's own "python3" kernelspec, first on JUPYTER_PATH for the session (a
+# learner's personal kernelspec of that name is not used). Where fork exists, its kernels are
+# forked from a zygote that has imported IPython, ipykernel and the database libraries once
+# (tests/zygote.py); elsewhere, or with COURSE_TEST_ZYGOTE=0, they start as usual.
+_ZYGOTE: subprocess.Popen[str] | None = None
+
+
+def pytest_configure(config) -> None:
+    global _ZYGOTE
+    if os.environ.get("COURSE_TEST_KERNELS"):  # an xdist worker: the controller has done it
+        return
+    folder = Path(tempfile.mkdtemp(prefix="course-kernels-"))
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    if hasattr(os, "fork") and os.environ.get("COURSE_TEST_ZYGOTE", "1") != "0":
+        socket_path = str(folder / "zygote")
+        script = str(Path(__file__).with_name("zygote.py"))
+        _ZYGOTE = subprocess.Popen(
+            [sys.executable, script, "serve", socket_path], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+        )
+        assert _ZYGOTE.stdout is not None and _ZYGOTE.stdout.readline().strip() == "ready", "the kernel zygote did not start"
+        argv = [sys.executable, script, "kernel", socket_path, "-f", "{connection_file}"]
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    kernel = {"argv": argv, "display_name": "Python 3 (course tests)", "language": "python", "metadata": {"debugger": True}}
+    (spec / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
+    os.environ["COURSE_TEST_KERNELS"] = str(folder)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(folder), os.environ.get("JUPYTER_PATH")) if p)
+
+
+def pytest_unconfigure(config) -> None:
+    if _ZYGOTE is not None:
+        _ZYGOTE.terminate()
+        _ZYGOTE.wait(timeout=30)

@@ -3,6 +3,7 @@
     python run.py bench                 # everything (the fresh-clone `python run.py test` runs too: slow)
     python run.py bench --quick         # everything but the fresh clone
     python run.py bench --repeats 5 --heavy-repeats 3 --only notebooks,alembic
+    python run.py bench --only exercise_runs --notebooks 07,12   # the suite's kinds of run, per notebook
 
 (``run.py bench`` makes sure the database is up, then runs ``.venv/bin/python tools/bench.py``
 with the same arguments.)
@@ -24,6 +25,7 @@ time counts here.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -35,8 +37,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
-from course.database import SETTING_NAMES
+from course.database import SETTING_NAMES, env_file_text
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -44,7 +47,7 @@ PY = sys.executable
 SUFFIX = "-bench"
 
 # The targets the course aims at on a 2-core machine.
-TARGET_SUITE_S = 120.0  # `python run.py test` with a built venv
+TARGET_SUITE_S = 240.0  # `python run.py test` with a built venv
 TARGET_SETUP_S = 2.0  # one course.create_workspace(...) with the server running
 TARGET_ALEMBIC_RATIO = 1.3  # one %alembic call / `python -m alembic --help` in a fresh process
 
@@ -161,6 +164,52 @@ def bench_serial_vs_parallel(repeats: int) -> dict:
     return out
 
 
+def _exercise_runs_module() -> ModuleType:
+    """tests/notebooks/test_exercises.py: how the suite builds its runs (answers, cut points) lives there, once."""
+    spec = importlib.util.spec_from_file_location("exercise_runs", ROOT / "tests" / "notebooks" / "test_exercises.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_exercise_runs(repeats: int, numbers: list[str]) -> dict:
+    """Each kind of notebook run the suite makes, timed alone: what `python run.py test` spends per notebook."""
+    import nbformat
+
+    runs = _exercise_runs_module()
+    os.environ["COURSE_WORKSPACE_SUFFIX"] = SUFFIX
+    os.environ["COURSE_PROGRESS_DIR"] = str(Path(tempfile.mkdtemp(prefix="bench-progress-")))
+    out: dict[str, dict] = {}
+    for path in course_notebooks():
+        if numbers and path.name[:2] not in numbers:
+            continue
+        cells = nbformat.read(path, as_version=4).cells
+        code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
+        answered = runs.with_answers(cells, runs._attempt_then_solution)
+        kinds = {
+            "stored notebook, once (as nbval runs it)": [nbformat.from_dict(c) for c in cells],
+            **{
+                f"restart at {percent} %: the cells above, once": [
+                    nbformat.from_dict(c) for c in cells[: code[int(len(code) * percent / 100)]]
+                ]
+                for percent in (25, 50, 75)
+            },
+            "answers, every cell twice": [
+                copy for cell in answered for copy in ([cell, runs._copy(cell)] if cell.cell_type == "code" else [cell])
+            ],
+        }
+        for kind, run_cells in kinds.items():
+            say(f"  {path.stem}: {kind} ×{repeats}")
+            errors: list[str] = []
+
+            def once(run_cells: list = run_cells, path: Path = path, errors: list[str] = errors) -> None:
+                errors[:] = runs.errors(runs.execute([nbformat.from_dict(c) for c in run_cells], path))
+
+            out[f"{path.name[:2]} · {kind}"] = {**measure(once, repeats), "errors": errors}
+    return out
+
+
 # --------------------------------------------------------------------------- one %alembic call
 
 
@@ -253,14 +302,30 @@ def bench_database(repeats: int) -> dict:
 
 
 def bench_setup(repeats: int) -> dict:
-    from course.workspace import create_workspace
+    from course.database import recreate_database
+    from course.workspace import STARTING_STATES, create_workspace
 
     out = {}
+    for start in ("upgraded", "shop-with-data"):  # what course.starts saves: building the state for real
+        say(f"  the state {start!r} built for real (the first setup call after a change) ×{repeats}")
+        folder = Path(tempfile.mkdtemp(prefix="bench-state-"))
+
+        def build(start: str = start, folder: Path = folder) -> None:
+            shutil.rmtree(folder)
+            folder.mkdir()
+            url = recreate_database(f"course_bench_state{SUFFIX.replace('-', '_')}")
+            (folder / ".env").write_text(env_file_text(url), encoding="utf-8")
+            STARTING_STATES[start](folder, url)
+
+        out[f"state {start!r} built for real (course.starts does it once)"] = measure(build, repeats)
+        shutil.rmtree(folder, ignore_errors=True)
     for start in ("app", "configured", "upgraded", "shop-with-data"):
         say(f"  create_workspace(start={start!r}) ×{repeats}")
         name = f"bench-setup-{start}{SUFFIX}"
         create_workspace(name, start)  # warm-up: imports, first connection
-        out[f"create_workspace(start={start!r})"] = measure(lambda name=name, start=start: create_workspace(name, start), repeats)
+        out[f"create_workspace(start={start!r}), the state copied"] = measure(
+            lambda name=name, start=start: create_workspace(name, start), repeats
+        )
     # What a notebook's first cell pays: a fresh interpreter, `import course`, then the setup.
     code = (
         "import time; t = time.perf_counter(); import course; from course.workspace import create_workspace; "
@@ -308,6 +373,7 @@ def clean_up() -> None:
     from course.database import database_name_for, drop_database
     from course.workspace import WORKSPACES
 
+    drop_database(f"course_bench_state{SUFFIX.replace('-', '_')}")
     for path in WORKSPACES.glob(f"*{SUFFIX}"):
         try:
             drop_database(database_name_for(path.name))
@@ -337,6 +403,15 @@ def print_table(report: dict) -> None:
     if "notebooks" in report:
         total = sum(r["median_s"] for r in report["notebooks"].values())
         add("notebook (nbclient)", "sum of medians", f"{total:.2f} s")
+    for name, r in report.get("exercise_runs", {}).items():
+        add("kinds of run (nbclient)", name, r, "ERRORS: " + "; ".join(r["errors"]) if r["errors"] else "")
+    if "exercise_runs" in report:
+        kinds: dict[str, float] = {}
+        for name, r in report["exercise_runs"].items():
+            kind = name.split(" · ", 1)[1]
+            kinds[kind] = kinds.get(kind, 0.0) + r["median_s"]
+        for kind, total in kinds.items():
+            add("kinds of run (nbclient)", f"sum over the notebooks · {kind}", f"{total:.2f} s")
     for name, r in report.get("suite", {}).items():
         if isinstance(r, dict):
             add("pytest notebooks/", name, r, f"exit {r['exits']}: {r['last_line']}")
@@ -367,7 +442,7 @@ def print_table(report: dict) -> None:
         print("  ".join(cell.ljust(widths[j]) if j < 3 else cell for j, cell in enumerate(row)))
 
 
-SECTIONS = ("notebooks", "suite", "alembic", "database", "setup", "fresh_clone")
+SECTIONS = ("notebooks", "exercise_runs", "suite", "alembic", "database", "setup", "fresh_clone")
 
 
 def main() -> int:
@@ -379,6 +454,9 @@ def main() -> int:
         type=int,
         default=1,
         help="runs of each notebook and of the serial/parallel suites (minutes each; default 1)",
+    )
+    parser.add_argument(
+        "--notebooks", default="", help="comma-separated notebook numbers for exercise_runs (default: all), e.g. 07,12"
     )
     parser.add_argument("--only", default="", help=f"comma-separated sections among {', '.join(SECTIONS)}")
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "bench.json")
@@ -409,6 +487,9 @@ def main() -> int:
         "alembic": lambda: bench_alembic(args.repeats),
         "database": lambda: bench_database(args.repeats),
         "notebooks": lambda: bench_notebooks(args.heavy_repeats),
+        "exercise_runs": lambda: bench_exercise_runs(
+            args.heavy_repeats, [n.strip() for n in args.notebooks.split(",") if n.strip()]
+        ),
         "suite": lambda: bench_serial_vs_parallel(args.heavy_repeats),
         "fresh_clone": bench_fresh_clone,
     }

@@ -128,7 +128,12 @@ def _digest_of_this_code() -> str:
 
 
 def socket_path() -> Path:
-    """Where this Python's starter listens: a short private folder (Unix sockets allow ~100 bytes)."""
+    """Where this Python's starter listens: a short private folder (Unix sockets allow ~100 bytes).
+
+    ``COURSE_STARTER_SOCKET`` names another one (the tests that stop a server use their own).
+    """
+    if os.environ.get("COURSE_STARTER_SOCKET"):
+        return Path(os.environ["COURSE_STARTER_SOCKET"])
     owner = os.getuid() if hasattr(os, "getuid") else 0
     return Path(tempfile.gettempdir()) / f"alembic-course-{owner}-starter-{_digest_of_this_code()}" / "s"
 
@@ -203,28 +208,41 @@ class WarmStarter:
         fd, out = tempfile.mkstemp(prefix=f"{module}-", suffix=".log")
         os.close(fd)
         try:
-            with self._connect() as conn:
-                request = {"cwd": str(Path(cwd).resolve()), "module": module, "args": args, "env": env, "out": out}
-                conn.sendall((json.dumps(request) + "\n").encode("utf-8"))
-                replies = conn.makefile("r", encoding="utf-8")
-                first = replies.readline()
-                if not first.startswith("pid "):  # the server stopped before it started the command
-                    raise StarterUnavailable("the warm starter did not take the command")
-                pid = int(first.split()[1])
-                try:
-                    last = replies.readline()
-                except KeyboardInterrupt:  # Ctrl-C: the command gets it, as in a terminal; then the cell stops
-                    os.kill(pid, signal.SIGINT)
+            request = {"cwd": str(Path(cwd).resolve()), "module": module, "args": args, "env": env, "out": out}
+            for attempt in (1, 2):  # a server that stops (idle, or killed) just as we connect: once more, with a new one
+                with self._connect() as conn:
                     try:
-                        replies.readline()
-                    except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
-                        os.kill(pid, signal.SIGKILL)
-                    print(Path(out).read_text(encoding="utf-8", errors="backslashreplace"), end="")  # what it said so far
-                    raise
+                        conn.sendall((json.dumps(request) + "\n").encode("utf-8"))
+                        replies = conn.makefile("r", encoding="utf-8")
+                        first = replies.readline()
+                    except OSError:
+                        first = ""
+                    if not first.startswith("pid "):  # the command did not start
+                        if attempt == 2:
+                            raise StarterUnavailable("the warm starter did not take the command")
+                        continue
+                    last = self._wait(replies, int(first.split()[1]), Path(out))
+                    break
             code = int(last.split()[1]) if last.startswith("exit ") else 1  # no answer: the child died
             return code, Path(out).read_text(encoding="utf-8", errors="backslashreplace")
         finally:
             os.unlink(out)
+
+    @staticmethod
+    def _wait(replies: io.TextIOWrapper, pid: int, out: Path) -> str:
+        """The command's last line ("exit N"); Ctrl-C meanwhile reaches the command, as in a terminal, then the cell stops."""
+        try:
+            return replies.readline()
+        except KeyboardInterrupt:
+            os.kill(pid, signal.SIGINT)
+            try:
+                replies.readline()
+            except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
+                os.kill(pid, signal.SIGKILL)
+            print(out.read_text(encoding="utf-8", errors="backslashreplace"), end="")  # what it said so far
+            raise
+        except OSError:  # the connection broke: the command's own exit code is lost
+            return ""
 
 
 def _warm_starter() -> WarmStarter | None:

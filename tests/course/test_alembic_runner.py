@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,9 +50,15 @@ def test_what_is_preloaded_is_written_once() -> None:
 
 
 def _client(code: str, cwd: Path) -> subprocess.Popen[str]:
-    """Another Python process using the course's runner (a second kernel, say)."""
+    """Another Python process using the course's runner (a second kernel, say), with a starter of this test's own."""
+    starter = Path(tempfile.gettempdir()) / f"course-test-starter-{os.getpid()}" / "s"  # short: a socket's path is limited
     return subprocess.Popen(
-        [sys.executable, "-c", code], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env()
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env() | {"COURSE_STARTER_SOCKET": str(starter)},
     )
 
 
@@ -69,17 +76,23 @@ def test_every_process_shares_one_starter_and_a_dead_one_is_replaced(tmp_path: P
     os.kill(server, signal.SIGKILL)
     replaced = int(_client(ask, tmp_path).communicate(timeout=120)[0])
     assert replaced != server  # its socket was left behind; the next command started a new server
+    os.kill(replaced, signal.SIGTERM)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform: every command starts cold")
 def test_ctrl_c_in_the_kernel_stops_the_running_command(tmp_path: Path) -> None:
-    (tmp_path / "test_slow.py").write_text("import time\n\n\ndef test_slow():\n    time.sleep(120)\n")
+    started = tmp_path / "started"
+    (tmp_path / "test_slow.py").write_text(
+        f"import pathlib, time\n\n\ndef test_slow():\n    pathlib.Path({str(started)!r}).touch()\n    time.sleep(120)\n"
+    )
     client = _client(
         "from pathlib import Path; from course.alembic_runner import run_module\n"
         "run_module(Path('.'), 'pytest', ['-p', 'no:cacheprovider', 'test_slow.py'], check=False)",
         tmp_path,
     )
-    time.sleep(5)  # pytest has started the test by now
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline:  # pytest is running the test
+        time.sleep(0.1)
     client.send_signal(signal.SIGINT)  # what Kernel → Interrupt sends
     out, err = client.communicate(timeout=60)  # far less than the test's 120 s
     assert "KeyboardInterrupt" in err  # the cell stops

@@ -84,6 +84,11 @@ def lab(tmp_path: Path, page: Page) -> Iterator[Lab]:
     shutil.copy2(NOTEBOOK, root / NOTEBOOK.name)
     env = dict(os.environ)
     env["COURSE_WORKSPACE_SUFFIX"] = "-browser"
+    # The kernel a learner gets, not the suite's forked ones (tests/conftest.py put those first on JUPYTER_PATH).
+    suite_kernels = env.pop("COURSE_TEST_KERNELS", None)
+    kept = [p for p in env.pop("JUPYTER_PATH", "").split(os.pathsep) if p and p != suite_kernels]
+    if kept:
+        env["JUPYTER_PATH"] = os.pathsep.join(kept)
     for name, sub in (
         ("JUPYTERLAB_SETTINGS_DIR", "settings"),
         ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
