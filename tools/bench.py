@@ -185,19 +185,13 @@ def bench_exercise_runs(repeats: int, numbers: list[str]) -> dict:
         if numbers and path.name[:2] not in numbers:
             continue
         cells = nbformat.read(path, as_version=4).cells
-        code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
-        answered = runs.with_answers(cells, runs._attempt_then_solution)
         kinds = {
             "stored notebook, once (as nbval runs it)": [nbformat.from_dict(c) for c in cells],
             **{
-                f"restart at {percent} %: the cells above, once": [
-                    nbformat.from_dict(c) for c in cells[: code[int(len(code) * percent / 100)]]
-                ]
+                f"restart at {percent} %: the cells above, once": runs.cells_above(cells, percent / 100)
                 for percent in (25, 50, 75)
             },
-            "answers, every cell twice": [
-                copy for cell in answered for copy in ([cell, runs._copy(cell)] if cell.cell_type == "code" else [cell])
-            ],
+            "answers, every cell twice": runs.every_cell_twice(runs.with_answers(cells, runs._attempt_then_solution)),
         }
         for kind, run_cells in kinds.items():
             say(f"  {path.stem}: {kind} ×{repeats}")

@@ -11,14 +11,13 @@ same rows.
 
 ``key`` is a hash of everything a state is built from (the reference ``app/``, the starter
 models, this package's workspace code, Alembic's version), so a change to any of them builds the
-state again (``python run.py clean`` removes the older builds). Builds take a PostgreSQL advisory lock: parallel setups (the test suite's workers,
-a classroom) build each state once.
+state again (``python run.py clean`` removes the older builds). Builds take a PostgreSQL
+advisory lock: parallel setups (the test suite's workers, a classroom) build each state once.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -27,11 +26,11 @@ from pathlib import Path
 
 from sqlalchemy import URL, text
 
-from course.database import ServerSettings, connect, env_file_text, recreate_database, release
+from course.database import ServerSettings, connect, database_name_for, env_file_text, recreate_database, release
 from course.paths import REFERENCE_APP, WORKSPACES
 
 STARTS = WORKSPACES / ".starts"
-SKIP = shutil.ignore_patterns("__pycache__", ".env")
+SKIP = shutil.ignore_patterns("__pycache__")
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,6 @@ def key() -> str:
     return digest.hexdigest()[:12]
 
 
-def _slug(state: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", state.lower()).strip("_")
-
-
 def _database_exists(settings: ServerSettings, name: str) -> bool:
     with connect(settings.url) as conn:
         return conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is not None
@@ -74,7 +69,7 @@ def _database_exists(settings: ServerSettings, name: str) -> bool:
 
 def prepared(state: str, settings: ServerSettings) -> Start:
     """The built state ``state`` (building it first if this server or this checkout lacks it)."""
-    start = Start(state, STARTS / f"{state}-{key()}", f"course_start_{_slug(state)}_{key()}")
+    start = Start(state, STARTS / f"{state}-{key()}", database_name_for(f"start-{state}-{key()}"))
     if start.folder.is_dir() and _database_exists(settings, start.database):
         return start
     lock = int(hashlib.sha256(start.database.encode()).hexdigest()[:15], 16)  # fits a bigint
@@ -107,5 +102,5 @@ def _build(start: Start, settings: ServerSettings) -> None:
 
 
 def copy_into(start: Start, path: Path) -> None:
-    """The state's files into a new workspace folder ``path`` (its .env is the caller's)."""
+    """The state's files into a new workspace folder ``path`` (a build has no .env: that is the caller's)."""
     shutil.copytree(start.folder, path, ignore=SKIP)

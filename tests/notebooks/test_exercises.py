@@ -73,6 +73,17 @@ def _copy(cell):  # a second run of a cell: the same cell under a new id
     return copy
 
 
+def cells_above(cells: list, fraction: float) -> list:
+    """The cells above the code cell ``fraction`` of the way down: what *Run All Above Selected Cell* runs there."""
+    code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
+    return [nbformat.from_dict(c) for c in cells[: code[int(len(code) * fraction)]]]
+
+
+def every_cell_twice(cells: list) -> list:
+    """Each code cell followed by a second run of it."""
+    return [copy for cell in cells for copy in ([cell, _copy(cell)] if cell.cell_type == "code" else [cell])]
+
+
 def with_answers(cells: list, answer) -> list:  # answer: exercise id -> notebook code ("# %%" splits cells)
     """The notebook with each answer cell (after its ``%exercise`` cell) replaced by the given code."""
     out, current = [], None
@@ -112,16 +123,14 @@ WRONG_FIRST = "the wrong attempt's check"
 
 def _restart_then_run_all_above(self, apart: None) -> None:
     path = NOTEBOOKS[self.number]
-    cells = nbformat.read(path, as_version=4).cells
-    code = [i for i, c in enumerate(cells) if c.cell_type == "code"]
-    ran = execute([nbformat.from_dict(c) for c in cells[: code[int(len(code) * self.fraction)]]], path)
+    ran = execute(cells_above(nbformat.read(path, as_version=4).cells, self.fraction), path)
     assert not errors(ran), errors(ran)
 
 
 def _attempts_and_solutions_every_cell_twice(self, apart: None) -> None:
     path = NOTEBOOKS[self.number]
     answered = with_answers(nbformat.read(path, as_version=4).cells, _attempt_then_solution)
-    ran = execute([copy for cell in answered for copy in ([cell, _copy(cell)] if cell.cell_type == "code" else [cell])], path)
+    ran = execute(every_cell_twice(answered), path)
     assert not errors(ran), errors(ran)
     checks = [c for c in ran if c.cell_type == "code" and CHECK_CELL.search(c.source)]
     assert checks, "the notebook has checks"

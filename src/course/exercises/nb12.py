@@ -55,7 +55,7 @@ def _failures(proc: subprocess.CompletedProcess[str]) -> str:
         return "; ".join(_short(line.split(" ", 1)[1].replace(" - ", ": ", 1)) for line in failed[:2])
     if proc.returncode == 5:
         return "pytest collected no test"
-    rest = [line for line in (proc.stdout + (proc.stderr or "")).splitlines() if line.strip()]
+    rest = [line for line in proc.stdout.splitlines() if line.strip()]  # stdout and stderr together
     return _short(rest[-1]) if rest else f"exit code {proc.returncode}"
 
 
