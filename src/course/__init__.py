@@ -12,7 +12,9 @@ PostgreSQL), ``explain`` (connection errors in plain words), ``database`` (the s
 settings and the per-notebook databases), ``workspace`` (workspaces and starting states),
 ``alembic_runner`` (the real ``alembic`` CLI, warm), ``magics`` (``%alembic``, ``%sql``),
 ``portable`` (outputs the same on every OS), ``show`` (files, trees, diffs), ``edits`` (``%%replace``
-and friends), ``starts`` (starting states, built once), ``testing`` (pytest in a workspace), ``snapshots``, ``practice`` (check, solution, catch-up, progress) with ``exercises/``
+and friends), ``starts`` (starting states, built once), ``testing`` (pytest in a workspace),
+``terminal`` (``course.alembic``: a command's output, trimmed for reading), ``snapshots``,
+``practice`` (check, solution, catch-up, progress) with ``exercises/``
 (one module per notebook), ``diagrams`` and ``cli`` (``python -m course``).
 Importing this package starts nothing and imports little: the names below load on first use.
 """
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from course.paths import CHECKOUT
     from course.practice import catch_up, check, progress, restart_exercise, solution
     from course.show import show_diff, show_file, show_tree
+    from course.terminal import alembic
     from course.testing import run_pytest
     from course.workspace import STARTING_STATES, Workspace
 
@@ -50,10 +53,12 @@ _EXPORTS = {
     "restart_exercise": "course.practice",
     "progress": "course.practice",
     "run_pytest": "course.testing",
+    "alembic": "course.terminal",
 }
 
 __all__ = [
     "CHECKOUT",
+    "alembic",
     "catch_up",
     "check",
     "progress",

@@ -53,15 +53,20 @@ def generated_before(workspace: Path, args: list[str]) -> str | None:
     return None
 
 
+def already_generated(path: str) -> str:
+    """What ``%alembic revision -m MESSAGE`` says instead of writing a second file with that message."""
+    return (
+        f"Already generated: {path} has this message (this cell ran before), so it is not generated twice.\n"
+        "Delete that file first to generate it again."
+    )
+
+
 def register(ip, ws: Workspace) -> None:
     def alembic(line: str) -> None:
         args = split_command_line(line)
         already = generated_before(ws.path, args)
         if already is not None:
-            print(
-                f"Already generated: {already} has this message (this cell ran before), so it is not generated twice.\n"
-                "Delete that file first to generate it again."
-            )
+            print(already_generated(already))
             return
         proc = run_alembic(ws.path, args, check=False)
         print(relative_output(proc.stdout, ws), end="")

@@ -79,6 +79,32 @@ def configure_async_env(dest: Path) -> None:
     ini.write_text(text, encoding="utf-8")
 
 
+# Chapter 04's edit to `alembic init`'s logging configuration (notebook 04 makes it live): two
+# loggers that speak at INFO on every autogenerate run are turned down to WARNING.
+QUIET_LOGGERS = {
+    "alembic_plugins": "alembic.runtime.plugins",  # "setting up autogenerate plugin ..." (Alembic 1.18+)
+    "alembic_postgresql": "alembic.ddl.postgresql",  # "Detected sequence named ... assuming SERIAL"
+}
+
+
+def quiet_autogenerate_logs(dest: Path) -> None:
+    """What notebook 04 does to alembic.ini: its ``QUIET_LOGGERS`` at WARNING."""
+    ini = dest / "alembic.ini"
+    text = ini.read_text(encoding="utf-8")
+    sections = "".join(
+        f"\n\n[logger_{key}]\nlevel = WARNING\nhandlers =\nqualname = {name}" for key, name in QUIET_LOGGERS.items()
+    )
+    edits = (
+        ("keys = root,sqlalchemy,alembic\n", f"keys = root,sqlalchemy,alembic,{','.join(QUIET_LOGGERS)}\n"),
+        ("qualname = alembic\n\n[handler_console]", f"qualname = alembic{sections}\n\n[handler_console]"),
+    )
+    for old, new in edits:
+        if text.count(old) != 1:
+            raise RuntimeError(f"alembic init's alembic.ini changed: {old!r} is not in it once")
+        text = text.replace(old, new)
+    ini.write_text(text, encoding="utf-8")
+
+
 def copy_reference_revisions(dest: Path, upto: str | None = None) -> list[str]:
     """Copy the reference revision files (sorted by name) into the workspace, up to ``upto`` included."""
     copied = []
@@ -109,6 +135,7 @@ def _start_configured(ws: Path, url: URL) -> None:
 
 def _start_initial_revision(ws: Path, url: URL) -> None:
     _start_configured(ws, url)
+    quiet_autogenerate_logs(ws)
     copy_reference_revisions(ws, upto="0001")
 
 
