@@ -32,7 +32,7 @@ def check_create_all(ws: Workspace) -> Verdict:
         if tables:
             return wrong(f"the database has {', '.join(sorted(tables))}, but neither `categories` nor `products`.")
         return not_started(
-            "the database has no tables yet. Make an engine on `ws.sync_url` and run `Base.metadata.create_all(engine)`."
+            "no tables yet: make an engine on `ws.sync_url`, then run `Base.metadata.create_all(engine)`."
         )
     if "categories" in tables and "description" in _columns(ws, "categories"):
         return wrong(
@@ -91,8 +91,7 @@ def check_position(ws: Workspace) -> Verdict:
         if added:
             return wrong(f"`categories` has a new column `{sorted(added)[0]}`, but none named `position`.")
         return not_started(
-            "`categories` has no column `position` yet. (`ADD COLUMN … NOT NULL` alone fails on a table that has rows: "
-            "PostgreSQL would have to put NULL in them.)"
+            "`categories` has no column `position` yet. Careful: with rows there, `NOT NULL` alone fails."
         )
     data_type, nullable, default = column
     if data_type != "integer":

@@ -147,7 +147,7 @@ EXERCISES = [
         check=check_async_template,
         solution="%alembic init -t async app/migrations_async",
         explanation="`-t async` picks the template; the argument is the new folder. `alembic.ini` already exists, "
-        "so `init` says *File alembic.ini already exists, skipping*: it never overwrites it. The new `env.py` "
+        "so `init` says `File alembic.ini already exists, skipping`: it never overwrites it. The new `env.py` "
         "builds an engine with `async_engine_from_config` and runs the (synchronous) migrations through "
         "`connection.run_sync`, inside `asyncio.run`.",
         wrong=(
