@@ -368,8 +368,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python run.py slides", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the decks go (default: build/slides)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="npm tarballs (default: build/npm-cache)")
+    parser.add_argument(
+        "--fit",
+        action="store_true",
+        help="measure every slide in Chromium at 1280x800 and split the ones that do not fit into subslides "
+        "(writes the notebooks' slideshow metadata; see tools/slides/fit.py)",
+    )
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to build (default: all of them)")
     args = parser.parse_args(argv)
+    if args.fit:
+        from fit import fit  # tools/slides/fit.py, beside this script
+
+        notebooks = [p.resolve() for p in args.notebooks] or course_notebooks()
+        unfit = fit(notebooks, args.output.resolve())
+        for slide in unfit:
+            print(f"does not fit: {slide.describe()}")
+        print(f"{len(notebooks)} decks measured; {len(unfit)} slides still do not fit")
+        if unfit:
+            return 1
     try:
         decks = build_slides(args.output.resolve(), [p.resolve() for p in args.notebooks] or None, args.cache.resolve())
     except SlidesError as error:
