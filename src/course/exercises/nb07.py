@@ -166,8 +166,8 @@ def check_price_rule(ws: Workspace) -> Verdict:
             )
         if not creating:
             return wrong(
-                "the model has the constraint, but no revision creates it: autogenerate does not see CHECK constraints on "
-                "existing tables, so its revision came out empty. Write `op.create_check_constraint(…)` in `upgrade()` "
+                "the model has the constraint, but no revision creates it: with its default plugins, autogenerate does not see "
+                "CHECK constraints on existing tables, so its revision came out empty. Write `op.create_check_constraint(…)` in `upgrade()` "
                 "by hand (and `op.drop_constraint(…, type_='check')` in `downgrade()`), then upgrade."
             )
         return wrong(f"{name_of(ws, creating[-1])} creates the constraint, but the database does not have it: {pending(ws)}.")
@@ -262,7 +262,7 @@ def upgrade() -> None:
 ''',
         explanation="Autogenerate sees the model's `Mapped[str]` and writes `alter_column(…, nullable=False)`, nothing more: "
         "it cannot know what the 5 existing categories should say. The `UPDATE` before it gives every row a value, so "
-        "`SET NOT NULL` finds no NULL left; both run in the migration's one transaction, on every database it reaches.",
+        "`SET NOT NULL` finds no NULL left; both run in the upgrade's transaction, on every database it reaches.",
         wrong=(
             WrongAttempt(
                 "%%replace app/models/category.py Category.description\n"
@@ -299,7 +299,7 @@ course.edit_file("app/models/product.py", "from sqlalchemy import DateTime,", "f
 %%replace app/migrations/versions/*_forbid_negative_prices.py upgrade
 def upgrade() -> None:
     """Upgrade schema."""
-    # autogenerate does not compare CHECK constraints of existing tables: written by hand
+    # by default, autogenerate does not compare CHECK constraints of existing tables: written by hand
     op.create_check_constraint("price_not_negative", "products", "price >= 0")
 # %%
 %%replace app/migrations/versions/*_forbid_negative_prices.py downgrade

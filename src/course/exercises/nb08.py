@@ -276,7 +276,7 @@ def downgrade() -> None:
 ''',
         explanation="Autogenerate saw a column and an index disappear and others appear, and wrote exactly that: add, drop, "
         "drop the index, create one. Two renames say what really happened, and keep every value: "
-        "`ALTER TABLE categories RENAME slug TO url_slug` and `ALTER INDEX … RENAME TO …` (PostgreSQL has no `op.` "
+        "`ALTER TABLE categories RENAME slug TO url_slug` and `ALTER INDEX … RENAME TO …` (Alembic has no `op.` "
         "shortcut for an index rename, so `op.execute`). `downgrade()` renames both back, in reverse order.",
         wrong=(
             WrongAttempt(
