@@ -111,7 +111,7 @@ def check_apply(ws: Workspace) -> Verdict:
             "does not know. `%sql ALTER TABLE products DROP COLUMN brand`, then upgrade."
         )
     return not_started(
-        f"the database is still at {where_is(ws)}, without `products.brand`. (`--sql` only prints the SQL; without it, the upgrade runs.)"
+        f"the database is still at {where_is(ws)}, without `products.brand` (`--sql` only prints SQL; without it, it runs)."
     )
 
 

@@ -183,7 +183,7 @@ EXERCISES = [
         check=check_sku,
         solution=SKU_MODEL
         + '# %%\n%alembic upgrade head\n%alembic revision --autogenerate -m "Add product sku"\n%alembic upgrade head\n'
-        + '# %%\nalembic_run("check")\n%alembic history -i',
+        + '# %%\ncourse.alembic("check", exit_code=True)\n%alembic history -i',
         explanation="Autogenerate compares the models with the live database, so the database must be at head first "
         "(it was at base after exercise 06.2). Then the new revision revises the head, `upgrade head` applies it, "
         "and `alembic check` exits with 0: the database is at head and the models have nothing new.",
