@@ -159,7 +159,7 @@ def check_x_db_name(ws: Workspace) -> Verdict:
             )
         if "get_x_argument" not in text:
             return not_started(
-                f"`alembic -x db_name={NO_SUCH_DATABASE} current` still connects to your own database: env.py does not read -x yet."
+                f"`-x db_name={NO_SUCH_DATABASE}` changes nothing yet: env.py does not read -x."
             )
         return wrong(
             f"env.py reads the -x arguments, but `alembic -x db_name={NO_SUCH_DATABASE} current` still connected to your "

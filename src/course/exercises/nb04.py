@@ -241,7 +241,7 @@ EXERCISES = [
         "the editor does the same. Nothing has touched the database yet.",
         wrong=(
             WrongAttempt("%%insert_after app/models/category.py Category.name\n    description: Mapped[str]\n", "NOT NULL"),
-            WrongAttempt("%sql ALTER TABLE categories ADD COLUMN description text", "added by hand"),
+            WrongAttempt("%sql ALTER TABLE categories ADD COLUMN description varchar", "added by hand"),
         ),
     ),
     Exercise(
