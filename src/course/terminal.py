@@ -77,7 +77,7 @@ def alembic(
     ``traceback="short"`` (the default) cuts a Python traceback down to the error it ends with;
     ``info=False`` leaves out Alembic's ``INFO`` log lines; ``last=N`` keeps the last N lines;
     ``width`` shortens longer lines (``None``: never); ``exit_code=True`` prints the command's
-    exit code last (0 is success), as a CI job would see it.
+    exit code last (0 is success, anything else a failure), as a CI job would see it.
     """
     from course import _require
 
@@ -91,4 +91,6 @@ def alembic(
     for line in trim(relative_output(proc.stdout, ws), traceback=traceback, info=info, last=last, width=width):
         print(line)
     if exit_code:
-        print(f"exit code: {proc.returncode}")
+        # Alembic fails with sys.exit(-1): 255 for a POSIX shell, 4294967295 (-1 in PowerShell's
+        # $LASTEXITCODE) on Windows. One form in the notebooks: the POSIX byte.
+        print(f"exit code: {proc.returncode & 0xFF}")

@@ -60,3 +60,68 @@ def test_notebook_opens_with_goals_and_ends_with_a_recap(path: Path) -> None:
     assert "Recap" in markdown
     setup_cells = [c for c in nb.cells if c.cell_type == "code" and "course.setup(" in c.source]
     assert len(setup_cells) == 1, "one setup call at the top"
+
+
+MAX_OUTPUT_LINES = 45  # "about 40": an output taller than this needs the tag and a reason in the text
+LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
+# Words from how the course was made: a learner has never heard of them.
+MAKING_OF = re.compile(r"\bseed (notes|article|text|course)\b|\bthe seed\b|\bseed's\b|\bnbval\b|stored outputs?\b", re.I)
+
+
+def _output_lines(cell) -> int:
+    lines = 0
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            lines += output.text.count("\n") + (not output.text.endswith("\n"))
+        elif output.output_type in ("execute_result", "display_data"):
+            data = output.get("data", {})
+            if "text/html" in data:
+                lines += str(data["text/html"]).count("<tr")  # a table: one line a row
+            elif "text/markdown" in data and "```mermaid" not in str(data["text/markdown"]):
+                lines += str(data["text/markdown"]).count("\n") + 1
+            elif "text/plain" in data and "text/markdown" not in data:
+                lines += str(data["text/plain"]).count("\n") + 1
+    return lines
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_output_is_a_wall(path: Path) -> None:
+    """No output taller than about 40 lines, unless the cell is tagged long-output (and the text says why)."""
+    nb = nbformat.read(path, as_version=4)
+    walls = []
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "long-output" in cell.metadata.get("tags", []):
+            continue
+        lines = _output_lines(cell)
+        if lines > MAX_OUTPUT_LINES:
+            walls.append(f"cell {number} ({lines} lines): {cell.source.splitlines()[0][:70]}")
+    assert not walls, "outputs taller than about 40 lines:\n" + "\n".join(walls)
+    for number, cell in enumerate(nb.cells):
+        if "long-output" in cell.metadata.get("tags", []):
+            before = nb.cells[number - 1]
+            assert before.cell_type == "markdown" and before.source.strip(), f"cell {number}: say why its output is long"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_ends_with_further_reading(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    reading = [c for c in nb.cells if c.cell_type == "markdown" and c.source.lstrip().startswith("## Further reading")]
+    assert len(reading) == 1, "one '## Further reading' section"
+    assert nb.cells.index(reading[0]) >= len(nb.cells) - 3, "Further reading comes at the end"
+    links = LINK.findall(reading[0].source)
+    assert len(links) >= 3, f"at least three links to the documentation: {links}"
+    assert all(link.startswith("https://") for link in links)
+    assert not [u for u in links if "docs.sqlalchemy.org/en/" in u and "/en/21/" not in u], "SQLAlchemy links: the 2.1 docs"
+    assert not [u for u in links if "postgresql.org/docs/" in u and not re.search(r"/docs/(18|current)/", u)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_words_from_how_the_course_was_made(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    found = [
+        f"cell {n}: …{m.group(0)}…"
+        for n, c in enumerate(nb.cells)
+        if c.cell_type == "markdown"
+        for m in MAKING_OF.finditer(c.source)
+    ]
+    assert not found, found

@@ -308,7 +308,12 @@ def _exporter(width: int, height: int) -> SlidesExporter:
     return SlidesExporter(config=config)
 
 
-def build_deck(notebook: Path, output: Path, width: int = 1100, height: int = 760) -> Deck:
+# The decks' own size (reveal.js scales it to the window); RISE gets the same in each notebook's
+# metadata ("rise": {"width", "height"}, written by `slides --fit`), so both split alike.
+WIDTH, HEIGHT = 1100, 760
+
+
+def build_deck(notebook: Path, output: Path, width: int = WIDTH, height: int = HEIGHT) -> Deck:
     """Write ``output/<notebook>.slides.html`` from the notebook's stored outputs (no execution)."""
     import nbformat
 

@@ -45,7 +45,7 @@ MEASURE_JS = """() => {
         const cells = Array.from(section.querySelectorAll(':scope .jp-Cell')).filter(c => c.id).map(c => {
             const box = c.getBoundingClientRect();
             return {id: c.id.replace(/^cell-id=/, ''), top: (box.top - frame.top) / scale + section.scrollTop,
-                    height: box.height / scale};
+                    height: box.height / scale, markdown: c.classList.contains('jp-MarkdownCell')};
         });
         const wide = [];
         for (const el of section.querySelectorAll('pre, table, .jp-OutputArea-output, .jp-RenderedHTMLCommon, img, svg')) {
@@ -73,6 +73,7 @@ class Cell:
     id: str
     top: float
     height: float
+    markdown: bool = False
 
 
 @dataclass
@@ -111,16 +112,20 @@ class SlideFit:
         return f"{self.deck} slide {self.h}/{self.v} {self.heading[:50]!r}: " + "; ".join(problems)
 
     def split_points(self) -> list[str]:
-        """Ids of the cells that should start a new subslide so that each part fits (greedy, top to bottom)."""
+        """Ids of the cells that should start a new subslide so that each part fits (greedy, top to bottom).
+
+        A code cell that does not fit takes the Markdown cell just before it along (the text that
+        introduces it), unless that text opens the part.
+        """
         limit = self.height - 2 * self.padding_top - SLACK_PX
         splits: list[str] = []
-        if not self.cells:
-            return splits
-        base = self.cells[0].top
-        for cell in self.cells[1:]:
-            if cell.top + cell.height - base > limit:
-                splits.append(cell.id)
-                base = cell.top
+        start = 0
+        for i in range(1, len(self.cells)):
+            cell = self.cells[i]
+            if cell.top + cell.height - self.cells[start].top > limit:
+                at = i - 1 if (not cell.markdown and self.cells[i - 1].markdown and i - 1 > start) else i
+                splits.append(self.cells[at].id)
+                start = at
         return splits
 
 
@@ -145,10 +150,21 @@ def _browser_module() -> Any:
     return module
 
 
-def split_notebook(notebook: Path, cell_ids: Sequence[str]) -> int:
-    """Make each of ``cell_ids`` start a subslide in ``notebook`` (metadata only: outputs stay as executed)."""
+def rise_settings(width: int, height: int) -> dict[str, Any]:
+    """RISE's settings for a notebook: the decks' size, and a slide that is still too tall scrolls."""
+    return {"width": width, "height": height, "scroll": True}
+
+
+def split_notebook(notebook: Path, cell_ids: Sequence[str], rise: dict[str, Any] | None = None) -> int:
+    """Make each of ``cell_ids`` start a subslide in ``notebook`` (metadata only: outputs stay as executed).
+
+    ``rise``: the notebook's RISE settings, set too when given.
+    """
     data = json.loads(notebook.read_text(encoding="utf-8"))
     changed = 0
+    if rise is not None and data["metadata"].get("rise") != rise:
+        data["metadata"]["rise"] = rise
+        changed += 1
     for cell in data["cells"]:
         if cell.get("id") in cell_ids:
             slideshow = cell.setdefault("metadata", {}).setdefault("slideshow", {})
@@ -183,7 +199,7 @@ def fit(notebooks: Sequence[Path], output: Path, passes: int = 4) -> list[SlideF
                 slides = [s for s in measure_deck(page, deck.path) if not s.fits]
                 remaining[deck.notebook] = slides
                 splits = [cell for s in slides if s.too_tall for cell in s.split_points()]
-                if splits and split_notebook(deck.notebook, splits):
+                if split_notebook(deck.notebook, splits, rise_settings(build.WIDTH, build.HEIGHT)) and splits:
                     print(f"pass {number}: {deck.notebook.name}: {len(splits)} new subslides")
                     again.append(deck.notebook)
             if not again:

@@ -31,9 +31,7 @@ def check_create_all(ws: Workspace) -> Verdict:
     if not tables & SHOP_TABLES:
         if tables:
             return wrong(f"the database has {', '.join(sorted(tables))}, but neither `categories` nor `products`.")
-        return not_started(
-            "no tables yet: make an engine on `ws.sync_url`, then run `Base.metadata.create_all(engine)`."
-        )
+        return not_started("no tables yet: make an engine on `ws.sync_url`, then run `Base.metadata.create_all(engine)`.")
     if "categories" in tables and "description" in _columns(ws, "categories"):
         return wrong(
             "`categories` already has a `description` column: it was created from `next_week`'s copy of the table, "
@@ -90,9 +88,7 @@ def check_position(ws: Workspace) -> Verdict:
         added = set(_columns(ws, "categories")) - CATEGORY_COLUMNS - {"description"}
         if added:
             return wrong(f"`categories` has a new column `{sorted(added)[0]}`, but none named `position`.")
-        return not_started(
-            "`categories` has no column `position` yet. Careful: with rows there, `NOT NULL` alone fails."
-        )
+        return not_started("`categories` has no column `position` yet. Careful: with rows there, `NOT NULL` alone fails.")
     data_type, nullable, default = column
     if data_type != "integer":
         return wrong(f"`categories.position` is {data_type}, not integer.")

@@ -158,9 +158,7 @@ def check_x_db_name(ws: Workspace) -> Verdict:
                 f"with -x db_name=…, env.py fails for another reason: `alembic current` ends with: {_last_line(other.stdout)}"
             )
         if "get_x_argument" not in text:
-            return not_started(
-                f"`-x db_name={NO_SUCH_DATABASE}` changes nothing yet: env.py does not read -x."
-            )
+            return not_started(f"`-x db_name={NO_SUCH_DATABASE}` changes nothing yet: env.py does not read -x.")
         return wrong(
             f"env.py reads the -x arguments, but `alembic -x db_name={NO_SUCH_DATABASE} current` still connected to your "
             "own database: put the name into the URL (`.set(database=…)`) before `config.set_main_option(…)`."
