@@ -59,8 +59,8 @@ def _short_traceback(lines: list[str]) -> list[str]:
     )
     if error is None:  # not a shape we know: show it whole rather than lose the error
         return lines
-    left_out = error - first - 1
-    return [*lines[:first], TRACEBACK, f'  … {left_out} lines of frames left out (traceback="full" shows them) …', *lines[error:]]
+    # No count of the lines left out: it changes with the Python version (3.11+ underlines code with ^^^).
+    return [*lines[:first], TRACEBACK, '  … frames left out (traceback="full" shows them) …', *lines[error:]]
 
 
 def alembic(

@@ -40,10 +40,9 @@ def test_a_short_traceback_keeps_the_log_before_it_and_the_error_it_ends_with() 
     assert text.count(TRACEBACK) == 2  # chained: both tracebacks are there in full
     lines = trim(text)
     assert lines[0].startswith("INFO  [alembic.runtime.migration] Running upgrade")
-    assert lines[1] == TRACEBACK and "lines of frames left out" in lines[2]
+    assert lines[1] == TRACEBACK and "frames left out" in lines[2]
     assert lines[3:] == ['ProgrammingError: relation "products" does not exist', "[SQL: SELECT 1]"]
-    left_out = int(lines[2].split()[1])
-    assert left_out == len(text.splitlines()) - 1 - 1 - 2  # everything between the header and the error
+    assert len(lines) == 5  # everything between the first header and the final error is left out
 
 
 def test_the_options_each_do_one_thing() -> None:
