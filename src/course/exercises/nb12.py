@@ -300,8 +300,8 @@ def test_0003_downgrade_restores_stock(alembic_runner):
             "course.run_pytest()\n"
             "# %%\n"
             "%alembic upgrade head\n"
-            'gate("current --check-heads")\n'
-            'gate("check")'
+            'course.alembic("current --check-heads", info=False, exit_code=True)\n'
+            'course.alembic("check", info=False, exit_code=True)'
         ),
         explanation="The model and its revision come together; then the suite runs before anything touches the "
         "shop's database. It is red at first: the stairway test pins the list of revisions, and `0004` is new, so "
