@@ -76,7 +76,7 @@ def check_discontinued(ws: Workspace) -> Verdict:
         )
     if not in_autocommit_block(adding[-1], "upgrade", ADD_VALUE):
         return wrong(
-            f"the value is there, but {name_of(ws, adding[-1])} adds it inside the migration's transaction: until that "
+            f"the value is there, but {name_of(ws, adding[-1])} adds it inside the upgrade's transaction: until that "
             "transaction commits, nothing may use the new value, so a later step of the same upgrade that sets a product to "
             "'discontinued' fails. Put the `op.execute` in `with op.get_context().autocommit_block():`."
         )
@@ -129,7 +129,7 @@ def check_price_index(ws: Workspace) -> Verdict:
             revision, "upgrade", CREATE
         ):
             return wrong(
-                f"{name_of(ws, revision)} builds the index concurrently inside the migration's transaction, which PostgreSQL "
+                f"{name_of(ws, revision)} builds the index concurrently inside the upgrade's transaction, which PostgreSQL "
                 "refuses (`CREATE INDEX CONCURRENTLY cannot run inside a transaction block`): wrap it in "
                 "`with op.get_context().autocommit_block():`."
             )
@@ -171,7 +171,7 @@ def check_price_index(ws: Workspace) -> Verdict:
 
     if problem := round_trip(ws, revision, index_gone):
         return wrong(f"the upgrade is right, but the way back is not: {problem}")
-    return solved("`ix_products_price` is valid, built and dropped concurrently, outside the migration's transaction.")
+    return solved("`ix_products_price` is valid, built and dropped concurrently, outside any transaction.")
 
 
 # 09.3 · On your own: a second ENUM -----------------------------------------------------------
@@ -296,7 +296,7 @@ def downgrade() -> None:
                 "    op.execute(\"ALTER TYPE product_status ADD VALUE 'discontinued'\")\n"
                 "# %%\n"
                 "%alembic upgrade head\n",
-                "inside the migration's transaction",
+                "inside the upgrade's transaction",
             ),
         ),
     ),
@@ -348,7 +348,7 @@ def downgrade() -> None:
                 "    op.create_index(op.f('ix_products_price'), 'products', ['price'], unique=False, postgresql_concurrently=True)\n"
                 "# %%\n"
                 "%alembic upgrade head\n",
-                "inside the migration's transaction",
+                "inside the upgrade's transaction",
             ),
         ),
     ),
