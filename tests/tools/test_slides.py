@@ -34,9 +34,9 @@ REMOTE_TAG = re.compile(
 )
 
 
-def _load_build_script() -> ModuleType:
-    """tools/slides/build.py as a module (tools/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("slides_build", BUILD_SCRIPT)
+def _load_script(path: Path, name: str) -> ModuleType:
+    """A script of tools/slides/ as a module (tools/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -44,7 +44,8 @@ def _load_build_script() -> ModuleType:
     return module
 
 
-slides = _load_build_script()
+slides = _load_script(BUILD_SCRIPT, "slides_build")
+fitting = _load_script(BUILD_SCRIPT.with_name("fit.py"), "slides_fit")
 NOTEBOOKS = slides.course_notebooks()
 
 
@@ -308,3 +309,34 @@ def test_the_deck_presents_offline_in_a_browser(notebook: Path, built: Built, pa
 
     assert watch.remote() == [], f"requests that are not local files: {watch.remote()[:5]}"
     assert watch.errors == [], watch.errors
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_slide_fits_at_1280x800(notebook: Path, built: Built, page: Page) -> None:
+    """Every slide, all fragments shown: its content no taller and no wider than the slide (tools/slides/fit.py)."""
+    measured = fitting.measure_deck(page, built.deck(notebook).path)
+    assert len(measured) == built.deck(notebook).slides
+    assert all(s.height >= 700 and s.width >= 1000 for s in measured), "the deck is not its configured size"
+    unfit = [s.describe() for s in measured if not s.fits]
+    assert not unfit, (
+        f"{len(unfit)} of {len(measured)} slides do not fit (python run.py slides --fit splits tall ones):\n" + "\n".join(unfit)
+    )
+
+
+def test_the_fit_check_sees_a_slide_that_does_not_fit(tmp_path: Path, built: Built, page: Page) -> None:
+    """The measure is not blind: a slide with one cell too tall and a line too wide is reported as both."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title", metadata={"slideshow": {"slide_type": "slide"}}),
+        nbformat.v4.new_markdown_cell(
+            "\n\n".join(f"Paragraph {i}." for i in range(40)), metadata={"slideshow": {"slide_type": "slide"}}
+        ),
+        nbformat.v4.new_markdown_cell("<div style='width: 2000px'>wide</div>", metadata={"slideshow": {"slide_type": "slide"}}),
+    ]
+    path = tmp_path / "99-too-big.ipynb"
+    nbformat.write(nb, path)
+    deck = slides.build_deck(path, built.output)
+    title, tall, wide = fitting.measure_deck(page, deck.path)
+    assert title.fits and tall.too_tall and not wide.too_tall
+    assert wide.too_wide, wide
+    assert tall.split_points() == []  # one cell: nothing to split; the notebook must change

@@ -9,9 +9,12 @@ every slide with all of its fragments, and measures it in the deck's own pixels:
 
 A slide that is too tall is split: the first cell that would not fit becomes a new
 ``subslide`` (in the notebook's ``metadata.slideshow``, so RISE presents the same split), and
-so on down the slide. A single cell taller than a whole slide cannot be split: shorten its
-output in the notebook, or tag the cell ``long-output`` (its output then scrolls inside a box
-of ``LONG_OUTPUT_PX``, in the decks and in RISE's CSS) when its length is the lesson.
+so on down the slide. On the slides an output scrolls in a box once it is taller than about
+20 lines (the notebook shows it whole). A single cell still taller than a whole slide cannot be
+split: it is tagged ``slide-scroll``, and its code and its output then each scroll in a box of
+about half the slide. (Shortening the cell in the notebook is often better: do that first.)
+RISE presents the same splits (the metadata is the notebook's) and its slides scroll
+(``"rise": {"scroll": true}``, written in each notebook's metadata too).
 
 ``measure_deck`` is what ``tests/tools/test_slides.py`` checks on every slide of every deck.
 """
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK_PX = 2  # rounding: a slide 1 px over is a slide that fits
+# A cell taller than a slide on its own (a whole file the learner types, a long edit and its diff):
+# on the slide its code and its output each scroll in a box of half the slide (the template's CSS).
+SCROLL_TAG = "slide-scroll"
 
 # Every leaf slide, all fragments shown: its size, its content's size, its cells, and what runs off the right.
 MEASURE_JS = """() => {
@@ -128,6 +134,11 @@ class SlideFit:
                 start = at
         return splits
 
+    def cells_too_tall(self) -> list[str]:
+        """Ids of the cells taller than a whole slide: splitting cannot help them."""
+        limit = self.height - 2 * self.padding_top - SLACK_PX
+        return [cell.id for cell in self.cells if cell.height > limit]
+
 
 def measure_deck(page: Page, deck: Path) -> list[SlideFit]:
     """Every slide of ``deck`` (an offline .slides.html), measured in an open browser page."""
@@ -155,13 +166,21 @@ def rise_settings(width: int, height: int) -> dict[str, Any]:
     return {"width": width, "height": height, "scroll": True}
 
 
-def split_notebook(notebook: Path, cell_ids: Sequence[str], rise: dict[str, Any] | None = None) -> int:
+def split_notebook(
+    notebook: Path, cell_ids: Sequence[str], rise: dict[str, Any] | None = None, scroll_ids: Sequence[str] = ()
+) -> int:
     """Make each of ``cell_ids`` start a subslide in ``notebook`` (metadata only: outputs stay as executed).
 
-    ``rise``: the notebook's RISE settings, set too when given.
+    ``rise``: the notebook's RISE settings, set too when given. ``scroll_ids``: cells tagged
+    ``SCROLL_TAG`` (their code and output scroll in boxes on the slide).
     """
     data = json.loads(notebook.read_text(encoding="utf-8"))
     changed = 0
+    for cell in data["cells"]:
+        tags = cell.setdefault("metadata", {}).get("tags", [])
+        if cell.get("id") in scroll_ids and SCROLL_TAG not in tags:
+            cell["metadata"]["tags"] = [*tags, SCROLL_TAG]
+            changed += 1
     if rise is not None and data["metadata"].get("rise") != rise:
         data["metadata"]["rise"] = rise
         changed += 1
@@ -199,8 +218,10 @@ def fit(notebooks: Sequence[Path], output: Path, passes: int = 4) -> list[SlideF
                 slides = [s for s in measure_deck(page, deck.path) if not s.fits]
                 remaining[deck.notebook] = slides
                 splits = [cell for s in slides if s.too_tall for cell in s.split_points()]
-                if split_notebook(deck.notebook, splits, rise_settings(build.WIDTH, build.HEIGHT)) and splits:
-                    print(f"pass {number}: {deck.notebook.name}: {len(splits)} new subslides")
+                scroll = [cell for s in slides if s.too_tall for cell in s.cells_too_tall()]
+                rise = rise_settings(build.WIDTH, build.HEIGHT)
+                if split_notebook(deck.notebook, splits, rise, scroll) and (splits or scroll):
+                    print(f"pass {number}: {deck.notebook.name}: {len(splits)} new subslides, {len(scroll)} cells scroll")
                     again.append(deck.notebook)
             if not again:
                 break
