@@ -10,7 +10,7 @@ into it (again only when that file changes), the course's helper package install
 the database started (the embedded PostgreSQL unless ``DATABASE_URL``/``DB_*`` say otherwise).
 
 Other commands: db, db-stop, clean, execute (re-run notebooks, storing their outputs), slides,
-bench, lock, help. Arguments after the command
+bench, lock, classroom (an instructor's: prepare a shared server for a class), progress, help. Arguments after the command
 go to the tool behind it: ``python run.py test -k settings``, ``python run.py lab --port 8899
 --no-browser``; ``python run.py test --jobs 1`` runs the suite serially.
 
@@ -149,13 +149,15 @@ def main(argv):
             shutil.rmtree(os.path.join(ROOT, folder), ignore_errors=True)
         say("removed the workspaces, the embedded database's data and build/ (kept .venv)")
         return 0
-    if command not in ("lab", "test", "db", "db-stop", "slides", "bench", "lock", "execute"):
+    if command not in ("lab", "test", "db", "db-stop", "slides", "bench", "lock", "execute", "classroom", "progress"):
         say("unknown command %r; try: python run.py help" % command)
         return 2
     python = ensure_venv()
     os.environ.setdefault("PYTHONUTF8", "1")  # the same text encoding on Windows as elsewhere
-    if command in ("db", "db-stop", "lab"):
+    if command in ("db", "db-stop", "lab", "progress"):
         return subprocess.call([python, "-m", "course", command] + args, cwd=ROOT)
+    if command == "classroom":
+        return subprocess.call([python, os.path.join("tools", "classroom.py")] + args, cwd=ROOT)
     if command == "slides":
         return subprocess.call([python, os.path.join("tools", "slides", "build.py")] + args, cwd=ROOT)
     if command in ("bench", "execute"):

@@ -4,6 +4,7 @@ db        start the embedded PostgreSQL if it is the one in use, and check the c
 db-stop   stop the embedded PostgreSQL
 lab       open the course in JupyterLab (extra arguments go to ``jupyter lab``)
 clean     stop the embedded PostgreSQL, drop the course's databases, remove the workspaces
+progress  the exercises of this checkout (COURSE_ROOT=another checkout: theirs): solved, attempted, not started
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "f
 
 
 def db() -> int:
-    from course.database import DatabaseUnavailable, check_server, server_settings
+    from course.database import DatabaseUnavailable, check_server, database_prefix, learner_namespace, server_settings
 
     settings = server_settings()
     try:
@@ -33,6 +34,8 @@ def db() -> int:
         print(error, file=sys.stderr)
         return 1
     print(f"Database reachable: {settings.describe()}, PostgreSQL {version}.")
+    if learner_namespace(settings):  # a server others may share
+        print(f"Your databases on it are named {database_prefix(settings)}… (COURSE_LEARNER in .env says whose).")
     return 0
 
 
@@ -80,7 +83,7 @@ def clean() -> int:
     """Drop the course's databases (when the server answers), stop the embedded server, remove workspaces."""
     from sqlalchemy import text
 
-    from course.database import DatabaseUnavailable, check_server, connect, server_settings
+    from course.database import DatabaseUnavailable, check_server, connect, database_prefix, server_settings
 
     settings = server_settings()
     try:
@@ -88,8 +91,10 @@ def clean() -> int:
     except DatabaseUnavailable:
         print("The database server does not answer: no database dropped.")
     else:
+        prefix = database_prefix(settings)  # on a shared server: this learner's databases, nobody else's
         with connect(settings.url, autocommit=True) as conn:
-            names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'course\\_%'")).scalars().all()
+            query = text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)")
+            names = conn.execute(query, {"prefix": prefix}).scalars().all()
             for name in names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         print(f"Dropped {len(names)} course database(s).")
@@ -111,5 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         return lab(rest)
     if command == "clean":
         return clean()
+    if command == "progress":
+        from course.practice import progress
+
+        progress(rest[0] if rest else None)
+        return 0
     print(__doc__, file=sys.stderr if command != "help" else sys.stdout)
     return 0 if command == "help" else 2

@@ -7,8 +7,10 @@ its own database on that server, dropped and created again by each setup call.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -34,6 +36,8 @@ class ServerSettings(BaseSettings):
     DB_PASS: SecretStr = SecretStr("")
     DB_NAME: str = "postgres"
     DATABASE_URL: SecretStr | None = None  # wins over the parts
+    # Whose databases these are, on a server several learners share (see learner_namespace).
+    COURSE_LEARNER: str | None = None
 
     @property
     def uses_embedded_server(self) -> bool:
@@ -132,8 +136,20 @@ def release(database: str) -> None:
 
 @contextmanager
 def connect(url: URL, *, autocommit: bool = False) -> Iterator[Connection]:
-    """A connection to ``url`` from the course's pool (committed at the end unless ``autocommit``)."""
-    with _engine(url, autocommit).connect() as conn:
+    """A connection to ``url`` from the course's pool (committed at the end unless ``autocommit``).
+
+    Refused because the database is another learner's (a shared server): DatabaseUnavailable, saying so.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        opened = _engine(url, autocommit).connect()
+    except OperationalError as error:
+        if "permission denied for database" not in str(error):
+            raise
+        tried = f"database {url.database!r} as {url.username!r}"
+        raise DatabaseUnavailable(explain_connection_error(error.orig or error, tried)) from None
+    with opened as conn:
         yield conn
         if not autocommit:
             conn.commit()
@@ -154,10 +170,57 @@ def check_server(settings: ServerSettings | None = None) -> str:
         raise DatabaseUnavailable(explain_connection_error(error, settings.describe())) from None
 
 
-def database_name_for(name: str) -> str:
-    """``03-configure-async-env`` -> ``course_03_configure_async_env`` (a valid, lower-case identifier)."""
+MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1, in bytes (the names here are ASCII)
+
+
+def fit_identifier(name: str) -> str:
+    """``name`` if PostgreSQL takes it whole, else cut and ended by 6 hex digits of its hash (so still distinct)."""
+    if len(name) <= MAX_IDENTIFIER:
+        return name
+    return name[: MAX_IDENTIFIER - 7] + "_" + hashlib.sha256(name.encode()).hexdigest()[:6]
+
+
+def learner_namespace(settings: ServerSettings | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Who owns the course's databases on this server, as an identifier part: ``""`` for a learner alone.
+
+    ``COURSE_LEARNER`` when set; else nothing on the embedded server (one learner, one server);
+    else, on a configured server that others may share, ``JUPYTERHUB_USER`` or the OS user name.
+    The name is folded to ASCII letters, digits and ``_`` (20 at most) and followed by 6 hex
+    digits of its hash, so ``o'brien``, ``o_brien`` and ``O'Brien`` stay three learners.
+    """
+    import getpass
+
+    settings = settings or server_settings()
+    environ = os.environ if environ is None else environ
+    who = (settings.COURSE_LEARNER or "").strip()
+    if not who and not settings.uses_embedded_server:
+        who = environ.get("JUPYTERHUB_USER", "").strip() or getpass.getuser()
+    if not who:
+        return ""
+    folded = unicodedata.normalize("NFKD", who).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")[:20] or "learner"
+    return f"{slug}_{hashlib.sha256(who.encode()).hexdigest()[:6]}"
+
+
+def database_prefix(settings: ServerSettings | None = None) -> str:
+    """What every database of this learner's course starts with: ``course_``, or ``<learner>__course_``."""
+    namespace = learner_namespace(settings)
+    return f"{namespace}__course_" if namespace else "course_"
+
+
+def database_name_for(name: str, settings: ServerSettings | None = None) -> str:
+    """``03-configure-async-env`` -> ``course_03_configure_async_env`` (a valid, lower-case identifier).
+
+    On a shared server the learner's namespace comes first (``ivan_3f2a1c__course_03_…``); a name
+    too long for PostgreSQL is cut and ends with 6 hex digits of its hash, so names stay distinct.
+    """
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-    return f"course_{slug}"[:63]
+    full = database_prefix(settings) + slug
+    if len(full) <= MAX_IDENTIFIER:
+        return full
+    if not full.startswith("course_"):
+        return fit_identifier(full)
+    return full[:MAX_IDENTIFIER]  # a learner alone: as before
 
 
 def recreate_database(name: str, settings: ServerSettings | None = None, template: str | None = None) -> URL:
@@ -167,8 +230,19 @@ def recreate_database(name: str, settings: ServerSettings | None = None, templat
     release(name)
     with connect(settings.url, autocommit=True) as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        create_database(conn, name, settings, template)
     return settings.url.set(database=name)
+
+
+def create_database(conn: Connection, name: str, settings: ServerSettings, template: str | None = None) -> None:
+    """``CREATE DATABASE`` (a copy of ``template`` if given); on a shared server, closed to everyone but its owner.
+
+    A new database lets ``PUBLIC`` connect (a copy does not inherit its template's privileges), so
+    for a learner with a namespace ``CONNECT`` and ``TEMPORARY`` are revoked from ``PUBLIC``.
+    """
+    conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    if learner_namespace(settings):
+        conn.execute(text(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{name}" FROM PUBLIC'))
 
 
 def drop_database(name: str, settings: ServerSettings | None = None) -> None:

@@ -7,6 +7,11 @@ def _cause(text: str) -> tuple[str, str]:
     """Why it failed, and which setting to change."""
     if "password" in text and ("authentication" in text or "invalid" in text):
         return "the server rejected the user name or password", "DB_USER / DB_PASS (or the password inside DATABASE_URL)"
+    if "permission denied for database" in text:
+        return (
+            "that database is another learner's: on a shared server only its owner may connect to it",
+            "nothing to another learner's database; your own are named after COURSE_LEARNER (python run.py db says it)",
+        )
     if "does not exist" in text and "database" in text:
         return "the database does not exist on that server", "DB_NAME (or the path of DATABASE_URL), or create the database"
     if any(s in text for s in ("name or service not known", "nodename nor servname", "getaddrinfo", "no address associated")):

@@ -10,13 +10,14 @@ to ``notebooks/workspaces/.snapshots/`` and the database is copied with
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import re
 import shutil
 from pathlib import Path
 
 from sqlalchemy import text
 
-from course.database import connect, release, server_settings
+from course.database import connect, create_database, fit_identifier, release, server_settings
 from course.paths import WORKSPACES
 from course.workspace import Workspace
 
@@ -28,19 +29,27 @@ def _folder(ws: Workspace, key: str) -> Path:
 
 
 def database_for(ws: Workspace, key: str) -> str:
-    return f"{ws.database}_snap_{re.sub(r'[^a-z0-9]+', '_', key.lower())}"[:63]
+    return fit_identifier(_prefix(ws.database) + re.sub(r"[^a-z0-9]+", "_", key.lower()))
+
+
+def _prefix(database: str) -> str:
+    """What the names of ``database``'s snapshots start with: short enough that a long name keeps it whole."""
+    if len(database) <= 40:
+        return f"{database}_snap_"
+    return f"{database[:40]}_{hashlib.sha256(database.encode()).hexdigest()[:6]}_snap_"
 
 
 def _copy_database(source: str, target: str) -> None:
     release(source)  # the course's own pooled connections; the learner's are ended below
     release(target)
-    with connect(server_settings().url, autocommit=True) as conn:
+    settings = server_settings()
+    with connect(settings.url, autocommit=True) as conn:
         conn.execute(
             text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
             {"d": source},
         )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
+        create_database(conn, target, settings, template=source)
 
 
 def exists(ws: Workspace, key: str) -> bool:
@@ -91,7 +100,7 @@ def forget(ws_name: str, database: str) -> None:
     shutil.rmtree(WORKSPACES / ".snapshots" / ws_name, ignore_errors=True)
     with connect(server_settings().url, autocommit=True) as conn:
         names = conn.execute(
-            text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"), {"prefix": f"{database}_snap_"}
+            text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"), {"prefix": _prefix(database)}
         ).scalars()
         for name in list(names):
             release(name)

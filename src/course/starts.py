@@ -69,7 +69,7 @@ def _database_exists(settings: ServerSettings, name: str) -> bool:
 
 def prepared(state: str, settings: ServerSettings) -> Start:
     """The built state ``state`` (building it first if this server or this checkout lacks it)."""
-    start = Start(state, STARTS / f"{state}-{key()}", database_name_for(f"start-{state}-{key()}"))
+    start = Start(state, STARTS / f"{state}-{key()}", database_name_for(f"start-{state}-{key()}", settings))
     if start.folder.is_dir() and _database_exists(settings, start.database):
         return start
     lock = int(hashlib.sha256(start.database.encode()).hexdigest()[:15], 16)  # fits a bigint
@@ -95,8 +95,11 @@ def _build(start: Start, settings: ServerSettings) -> None:
         STARTING_STATES[start.state](building, url)
         release(start.database)  # a template database must have no connection when it is copied
         (building / ".env").unlink()
-        shutil.rmtree(start.folder, ignore_errors=True)
-        building.rename(start.folder)
+        if not start.folder.is_dir():  # another learner on this checkout may have built the same files
+            try:
+                building.rename(start.folder)
+            except OSError:  # ... just now: theirs are the same (the key says so)
+                pass
     finally:
         shutil.rmtree(building, ignore_errors=True)
 

@@ -221,8 +221,8 @@ def create_workspace(name: str, start: str = "app") -> Workspace:
 
     path = WORKSPACES / name
     _clear(path)  # first: a folder another program holds stops the reset before anything is lost
-    database = database_name_for(name)
     settings = server_settings()
+    database = database_name_for(name, settings)
     built = starts.prepared(start, settings)  # the state, built for real once, then copied
     sync_url = recreate_database(database, settings, template=built.database)
     snapshots.forget(name, database)

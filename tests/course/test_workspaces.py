@@ -22,8 +22,9 @@ def tables(url) -> set[str]:
 
 
 def test_database_names_are_safe_identifiers() -> None:
-    assert database_name_for("03-configure-async-env") == "course_03_configure_async_env"
-    assert database_name_for("Ünïcode & Spaces!") == "course_n_code_spaces"
+    alone = server_settings({})  # a learner alone on the embedded server (tests/course/test_learners.py: shared)
+    assert database_name_for("03-configure-async-env", alone) == "course_03_configure_async_env"
+    assert database_name_for("Ünïcode & Spaces!", alone) == "course_n_code_spaces"
 
 
 def test_two_workspaces_are_independent_and_a_reset_touches_only_one() -> None:
