@@ -28,7 +28,14 @@ from pathlib import Path
 from sqlalchemy import URL, text
 from sqlalchemy.exc import DBAPIError
 
-from course.database import ServerSettings, connect, database_prefix, learner_namespace, server_settings
+from course.database import (
+    ServerSettings,
+    connect,
+    database_prefix,
+    drop_course_databases,
+    learner_namespace,
+    server_settings,
+)
 from course.paths import CHECKOUT
 
 DEFAULT_ENV = str(CHECKOUT / "build" / "classroom" / "{learner}" / ".env")
@@ -90,16 +97,12 @@ def _as(learner: str, settings: ServerSettings) -> ServerSettings:
 
 def drop_databases(learner: str, settings: ServerSettings) -> int:
     """Drop every database of ``learner`` (named with their prefix); how many."""
-    prefix, role = database_prefix(_as(learner, settings)), role_for(learner, settings)
+    role = role_for(learner, settings)
     with connect(settings.url, autocommit=True) as conn:
         is_super = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
         if not is_super and conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
             conn.execute(text(f'GRANT "{role}" TO current_user'))  # a CREATEROLE admin may then drop what it owns
-        names = conn.execute(text("SELECT datname FROM pg_database WHERE starts_with(datname, :p)"), {"p": prefix}).scalars()
-        names = list(names)
-        for name in names:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    return len(names)
+    return len(drop_course_databases(_as(learner, settings)))
 
 
 def remove(learners: Sequence[str], settings: ServerSettings) -> None:

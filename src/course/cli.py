@@ -81,9 +81,7 @@ def lab(extra: list[str]) -> int:
 
 def clean() -> int:
     """Drop the course's databases (when the server answers), stop the embedded server, remove workspaces."""
-    from sqlalchemy import text
-
-    from course.database import DatabaseUnavailable, check_server, connect, database_prefix, server_settings
+    from course.database import DatabaseUnavailable, check_server, drop_course_databases, server_settings
 
     settings = server_settings()
     try:
@@ -91,12 +89,7 @@ def clean() -> int:
     except DatabaseUnavailable:
         print("The database server does not answer: no database dropped.")
     else:
-        prefix = database_prefix(settings)  # on a shared server: this learner's databases, nobody else's
-        with connect(settings.url, autocommit=True) as conn:
-            query = text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)")
-            names = conn.execute(query, {"prefix": prefix}).scalars().all()
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        names = drop_course_databases(settings)  # on a shared server: this learner's, nobody else's
         print(f"Dropped {len(names)} course database(s).")
     db_stop()
     if WORKSPACES.exists():

@@ -245,6 +245,17 @@ def create_database(conn: Connection, name: str, settings: ServerSettings, templ
         conn.execute(text(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{name}" FROM PUBLIC'))
 
 
+def drop_course_databases(settings: ServerSettings | None = None) -> list[str]:
+    """Drop this learner's course databases (every name starting with ``database_prefix``), nobody else's."""
+    settings = settings or server_settings()
+    with connect(settings.url, autocommit=True) as conn:
+        query = text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix) ORDER BY 1")
+        names = list(conn.execute(query, {"prefix": database_prefix(settings)}).scalars())
+    for name in names:
+        drop_database(name, settings)
+    return names
+
+
 def drop_database(name: str, settings: ServerSettings | None = None) -> None:
     settings = settings or server_settings()
     release(name)

@@ -23,6 +23,7 @@ from course.database import (
     connect,
     database_name_for,
     database_prefix,
+    drop_course_databases,
     drop_database,
     learner_namespace,
     recreate_database,
@@ -128,3 +129,18 @@ def test_one_learners_databases_are_closed_to_another(two_learners: tuple[Server
     # and a's own access is untouched
     with connect(url_a) as conn:
         assert conn.execute(text("SELECT count(*) FROM secrets")).scalar() == 0
+
+
+def test_a_learners_clean_up_drops_their_databases_and_nobody_elses() -> None:
+    ivan, maria = _as_learner(f"ivan-{uuid.uuid4().hex[:4]}"), _as_learner(f"maria-{uuid.uuid4().hex[:4]}")
+    mine = [database_name_for(nb, ivan) for nb in ("00-welcome-and-setup", "07-evolving-the-schema")]
+    theirs = database_name_for("00-welcome-and-setup", maria)
+    try:
+        for name in [*mine, theirs]:
+            recreate_database(name)
+        assert drop_course_databases(ivan) == sorted(mine)  # what `python run.py clean` drops, as ivan
+        with connect(server_settings().url) as conn:
+            left = conn.execute(text("SELECT datname FROM pg_database WHERE datname = ANY(:n)"), {"n": [*mine, theirs]})
+            assert list(left.scalars()) == [theirs]
+    finally:
+        drop_course_databases(maria)
