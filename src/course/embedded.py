@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -258,14 +259,29 @@ def ensure_running() -> EmbeddedServer:
         commands.pg_ctl(["-w", "-t", "60", *options, "-l", str(log), "start"], pgdata=pgdata, user=user)
     except subprocess.CalledProcessError:
         tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-5:] if log.exists() else []
-        raise RuntimeError(
-            "The embedded PostgreSQL did not start. The end of its log ({}):\n  {}".format(log, "\n  ".join(tail))
-        ) from None
+        raise EmbeddedServerError(_start_failure(log, tail)) from None
     server = running_server(pgdata)
     if server is None:
-        raise RuntimeError(f"The embedded PostgreSQL started but does not answer; see {log}")
+        raise EmbeddedServerError(f"The embedded PostgreSQL started but does not answer; see {log}")
     _require_passwords_for(PASSWORD_GROUP, pgdata, server)
     return server
+
+
+def _start_failure(log: Path, tail: list[str]) -> str:
+    """Why the server did not start, with what to do: the log's last lines, read for the one case we know."""
+    shown = "\n  ".join(tail)
+    other = re.search(r"Is another postmaster \(PID (\d+)\) using socket file", "\n".join(tail))
+    if other:
+        return (
+            f"The embedded PostgreSQL did not start: another one (PID {other.group(1)}) still holds this checkout's\n"
+            f"socket folder. It belongs to an earlier copy of the course at this same path, deleted or moved\n"
+            f"while its server ran. Fix: stop it (`kill {other.group(1)}`, or `python run.py db-stop` in the\n"
+            f"moved copy), then run this again. The end of the log ({log}):\n  {shown}"
+        )
+    return (
+        f"The embedded PostgreSQL did not start. The end of its log ({log}):\n  {shown}\n"
+        f"Fix: `python run.py db-stop`, then `python run.py db`; if it still fails, the log says why."
+    )
 
 
 def _initdb(commands, pgdata: Path, user: str | None, *, tcp: bool) -> None:  # commands: the wheel's

@@ -34,6 +34,28 @@ def test_a_data_folder_with_spaces_non_ascii_letters_and_a_deep_path_works(
 
 
 @posix_only
+def test_a_copy_at_the_path_of_one_whose_server_still_runs_gets_a_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout deleted (here: moved) while its server ran, cloned again at the same path: say which process to stop."""
+    pgdata = tmp_path / "alembic course" / ".pgdata"
+    pgdata.parent.mkdir()
+    monkeypatch.setenv("EMBEDDED_PGDATA", str(pgdata))
+    first = embedded.ensure_running()
+    moved = tmp_path / "moved" / ".pgdata"
+    try:
+        moved.parent.mkdir()
+        pgdata.rename(moved)  # the server keeps running, on the socket folder of the old path
+        with pytest.raises(embedded.EmbeddedServerError) as refused:
+            embedded.ensure_running()  # a new, empty .pgdata at the old path
+        message = str(refused.value)
+        pid = (moved / "postmaster.pid").read_text().splitlines()[0]
+        assert f"another one (PID {pid})" in message and f"kill {pid}" in message, message
+    finally:
+        monkeypatch.setenv("EMBEDDED_PGDATA", str(moved))
+        assert embedded.stop(), "the first server is stopped at its new place"
+    assert first.socket_dir is not None
+
+
+@posix_only
 def test_a_stale_pid_file_is_not_taken_for_a_running_server(tmp_path: Path) -> None:
     """After a crash or a reboot, postmaster.pid may say "ready" for a server that is gone."""
     pgdata = tmp_path / "pgdata"
