@@ -45,7 +45,12 @@ def _copy_database(source: str, target: str) -> None:
     settings = server_settings()
     with connect(settings.url, autocommit=True) as conn:
         conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+            # Client sessions only: an autovacuum worker has no role, and only a superuser may signal it
+            # (CREATE DATABASE ... TEMPLATE ends it by itself).
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :d AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            ),
             {"d": source},
         )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
