@@ -36,6 +36,7 @@ from course.database import (
     learner_namespace,
     server_settings,
 )
+from course.embedded import PASSWORD_GROUP
 from course.paths import CHECKOUT
 
 DEFAULT_ENV = str(CHECKOUT / "build" / "classroom" / "{learner}" / ".env")
@@ -43,7 +44,7 @@ DEFAULT_ENV = str(CHECKOUT / "build" / "classroom" / "{learner}" / ".env")
 
 def role_for(learner: str, settings: ServerSettings) -> str:
     """The login role of ``learner``: their namespace (a valid identifier for any name)."""
-    return learner_namespace(settings.model_copy(update={"COURSE_LEARNER": learner}))
+    return learner_namespace(_as(learner, settings))
 
 
 def env_text(url: URL, learner: str) -> str:
@@ -79,8 +80,8 @@ def prepare(learners: Sequence[str], env_template: str, settings: ServerSettings
             except DBAPIError as error:  # the statement holds the password: say why without it
                 reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
                 raise SystemExit(f"{learner!r}: the server refused to make role {role}: {reason}") from None
-            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = 'password_login'")).scalar():
-                conn.execute(text(f'GRANT password_login TO "{role}"'))  # the embedded server: a password, always
+            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": PASSWORD_GROUP}).scalar():
+                conn.execute(text(f'GRANT {PASSWORD_GROUP} TO "{role}"'))  # the embedded server: a password, always
             url = settings.url.set(username=role, password=password)
             path = Path(env_template.format(learner=learner, role=role))
             _write_private(path, env_text(url, learner))
@@ -92,6 +93,7 @@ def prepare(learners: Sequence[str], env_template: str, settings: ServerSettings
 
 
 def _as(learner: str, settings: ServerSettings) -> ServerSettings:
+    """The server's settings, as ``learner`` sees them (their namespace)."""
     return settings.model_copy(update={"COURSE_LEARNER": learner})
 
 

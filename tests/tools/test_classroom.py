@@ -1,5 +1,7 @@
 """tools/classroom.py on the course's server: a role per learner, a private .env each, and two learners side by side.
 
+The refusals asserted here are the server's (PostgreSQL's privileges), not a check of the course's.
+
 The two learners run the same notebooks at the same time under strict nbval, each with the
 .env the script wrote for them; then each is refused at the other's databases by the server.
 """
@@ -14,16 +16,26 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from dotenv import dotenv_values
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-from course.database import SETTING_NAMES, connect, database_name_for, server_settings
+from course.database import (
+    _ENGINES,
+    SETTING_NAMES,
+    DatabaseUnavailable,
+    ServerSettings,
+    connect,
+    database_name_for,
+    recreate_database,
+    server_settings,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = [ROOT / "notebooks" / "00-welcome-and-setup.ipynb", ROOT / "notebooks" / "04-autogenerate-initial.ipynb"]
@@ -116,3 +128,40 @@ def test_two_learners_share_one_server_without_seeing_each_other(tmp_path: Path,
             prefix = classroom.database_prefix(settings.model_copy(update={"COURSE_LEARNER": learner}))
             left = conn.execute(text("SELECT count(*) FROM pg_database WHERE starts_with(datname, :p)"), {"p": prefix})
             assert left.scalar() == 0, "remove leaves nothing of a learner behind"
+
+
+@pytest.fixture
+def two_learners(tmp_path: Path) -> Iterator[tuple[ServerSettings, ServerSettings]]:
+    """Two learners as `python run.py classroom prepare` makes them, each with their own .env; removed afterwards."""
+    admin = server_settings()
+    suffix = uuid.uuid4().hex[:6]
+    names = [f"zz-learner-a-{suffix}", f"zz-learner-b-{suffix}"]
+    paths = classroom.prepare(names, str(tmp_path / "{role}.env"), admin)
+    learners = [server_settings(dotenv_values(path)) for path in paths]
+    yield learners[0], learners[1]
+    for key in [k for k in _ENGINES if any(classroom.role_for(n, admin) in k[0] for n in names)]:
+        _ENGINES.pop(key).dispose()  # the course's pooled connections of the roles about to go
+    classroom.remove(names, admin)
+
+
+def test_one_learners_databases_are_closed_to_another(two_learners: tuple[ServerSettings, ServerSettings]) -> None:
+    a, b = two_learners
+    name_a = database_name_for("07-evolving-the-schema", a)
+    assert name_a != database_name_for("07-evolving-the-schema", b)
+    url_a = recreate_database(name_a, a)  # as learner a
+    with connect(url_a) as conn:
+        conn.execute(text("CREATE TABLE secrets (id int)"))
+
+    url_b_on_a = b.url.set(database=name_a)  # learner b, knocking on a's database
+    engine = create_engine(url_b_on_a, poolclass=NullPool)
+    with pytest.raises(OperationalError, match="permission denied for database"):
+        engine.connect()  # connecting (and so listing its tables) is refused by the server
+    engine.dispose()
+    with connect(b.url, autocommit=True) as conn, pytest.raises(ProgrammingError, match="must be owner"):
+        conn.execute(text(f'DROP DATABASE "{name_a}"'))
+    # the course says so in plain words, rather than a traceback
+    with pytest.raises(DatabaseUnavailable, match="another learner's"), connect(url_b_on_a):
+        pass
+    # and a's own access is untouched
+    with connect(url_a) as conn:
+        assert conn.execute(text("SELECT count(*) FROM secrets")).scalar() == 0
