@@ -172,6 +172,15 @@ def _start_shop_with_data(ws: Path, url: URL) -> None:
         conn.execute(text(SAMPLE_DATA_SQL))
 
 
+def _start_reference_head(ws: Path, url: URL) -> None:
+    """Part 3's starting point: the reference shop (its models and its whole chain), at head, with the rows carried up."""
+    _start_shop_with_data(ws, url)
+    shutil.rmtree(ws / "app" / "models")
+    shutil.copytree(REFERENCE_APP / "models", ws / "app" / "models", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_reference_revisions(ws)
+    run_alembic(ws, ["upgrade", "head"])
+
+
 # Each takes the workspace folder and its database's URL.
 STARTING_STATES: dict[str, Callable[[Path, URL], None]] = {
     "app": _start_app_only,
@@ -180,6 +189,7 @@ STARTING_STATES: dict[str, Callable[[Path, URL], None]] = {
     "initial-revision": _start_initial_revision,
     "upgraded": _start_upgraded,
     "shop-with-data": _start_shop_with_data,
+    "reference-head": _start_reference_head,
 }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 import course
-from course.database import database_name_for, env_file_text, server_settings
+from course.database import connect, database_name_for, env_file_text, server_settings
 from course.workspace import create_workspace
 
 
@@ -50,6 +50,11 @@ def test_every_starting_state_builds(start: str) -> None:
     assert has_ini == (start != "app")
     if start == "upgraded":
         assert "0001 (head)" in ws.alembic("current").stdout
+    if start == "reference-head":  # the whole reference chain, the sample rows carried up through it
+        assert ws.alembic("current").stdout.strip().endswith("0010 (head) (mergepoint)")
+        assert "No new upgrade operations detected." in ws.alembic("check").stdout
+        with connect(ws.sync_url) as conn:
+            assert conn.execute(text("SELECT count(*) FROM stock_levels")).scalar() == 8
 
 
 @pytest.mark.parametrize("password", ['p@ss:w%rd/#?${HOME}"\\', "it's p@ss:w%rd/#?${HOME}\"\\", ""])
