@@ -89,9 +89,11 @@ def client_tool(name: str, url: URL, *, embedded: bool | None = None) -> ClientT
         return ClientTool(Path(on_path), major, "the server's version, found on the PATH")
     if wheel is not None and (wheel / f"{name}{EXE}").exists():
         path = wheel / f"{name}{EXE}"
-        return ClientTool(
-            path, tool_major(path), f"the embedded wheel's: no {name} {major} found, and these may be newer than the server"
-        )
+        found = tool_major(path)
+        if found == major:
+            return ClientTool(path, found, "the embedded wheel's, the server's version")
+        if found > major:
+            return ClientTool(path, found, f"the embedded wheel's: no {name} {major} found, and {found} is newer than the server")
     raise RuntimeError(f"no {name} found: install PostgreSQL {major}'s client tools (e.g. apt install postgresql-client-{major})")
 
 
