@@ -8,7 +8,8 @@ the exercises of ``course.exercises.nb16`` check the learner's folder and databa
 
 Where the learner's folder is: ``COURSE_CAPSTONE_DIR`` if set; in a kernel started by the course's
 own test suite (nbval's replay, the exercise runs), a folder in that suite's temporary folder;
-else ``my-fastapi-app/`` at the checkout's root (git-ignored). Nothing here deletes or overwrites
+else ``notebooks/my-fastapi-app/`` (git-ignored; JupyterLab's file browser, editor and terminals
+reach it, and no setup cell resets it). Nothing here deletes or overwrites
 what the learner wrote: ``write`` and ``edit`` keep a changed file in ``.course-attempts/`` first.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -28,7 +28,7 @@ from sqlalchemy import URL, text
 
 from course.alembic_runner import run_module, subprocess_env
 from course.database import ASYNC_DRIVER, connect, create_database, database_name_for, recreate_database, server_settings
-from course.paths import CHECKOUT
+from course.paths import NOTEBOOKS
 
 DEFAULT_NAME = "my-fastapi-app"
 ENV_VARIABLE = "COURSE_CAPSTONE_DIR"
@@ -62,7 +62,7 @@ def folder() -> Path:
     if mode == "test run":
         suffix = os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
         return Path(os.environ["COURSE_TEST_KERNELS"]) / "capstone" / (DEFAULT_NAME + suffix)
-    return CHECKOUT / DEFAULT_NAME
+    return NOTEBOOKS / DEFAULT_NAME  # inside JupyterLab's root (its editor and terminal reach it), not in workspaces/
 
 
 def database_name() -> str:
@@ -86,7 +86,7 @@ def where() -> str:
     """The folder in words, without this machine's absolute path (the default and the test runs say the same)."""
     if _mode() == "given":
         return f"{folder()} (from {ENV_VARIABLE})"
-    return f"{DEFAULT_NAME}/ at the course's root, beside notebooks/ and app/"
+    return f"notebooks/{DEFAULT_NAME}/, beside this notebook"
 
 
 # The folder and its database ---------------------------------------------------------------------
@@ -123,7 +123,7 @@ def prepare() -> None:
             print(f"Your project folder: {where()}: kept as it is; its database was gone and is created again, empty.")
         else:
             print(f"Your project folder: {where()}: kept as it is, and so is its database.")
-    print(f"Its .env says where the database is ({SETTING}, database {name!r}); the password stays in the file.")
+    print(f"Its .env says where its database is ({SETTING}); the password stays in that file.")
 
 
 # What the notebook shows -------------------------------------------------------------------------
@@ -227,9 +227,3 @@ def run(command: str, unless: str | None = None, last: int = 6) -> None:
     print(f"$ {command}\n" + "\n".join("  " + line for line in shown))
     if proc.returncode != 0:
         raise CapstoneError(f"`{command}` failed (exit code {proc.returncode}); its output is above.")
-
-
-def sanitize(output: str) -> str:
-    """Remove what differs between runs from a command's output (file paths, dates)."""
-    output = re.sub(r"Create Date: .*", "Create Date: <date>", output)
-    return output

@@ -190,7 +190,7 @@ def check_app(ws: Workspace) -> Verdict:
     if (early := _start(base)) is not None:
         return early
     if not (base / "app" / "main.py").exists():
-        return not_started(f"there is no app/main.py in your folder ({capstone.where()}) yet.")
+        return not_started(f"your folder ({capstone.where()}) has no app/main.py yet.")
     missing = [f for f in (*APP_FILES, ".gitignore") if not (base / f).exists()]
     if missing:
         return wrong(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing (step 1 lists the files).")
