@@ -318,10 +318,10 @@ def check_refuses(ws: Workspace) -> Verdict:
             "your app started on an empty database (no revision at all): the lifespan must compare the database's "
             "revision with the scripts' head and raise before `yield`."
         )
-    said = _last_line(empty_out).replace(url, "<url>")
+    said = re.sub(r"^[\w.]+: ", "", _last_line(empty_out).replace(url, "<url>"))  # without the exception's module path
     if "upgrade" not in said:
         return wrong(f"your app refuses an empty database, but its message does not say what to do: {said}")
-    return solved(f"on an empty database the app stops with: {said} On yours, it starts.")
+    return solved(f"on an empty database the app stops with “{said.rstrip('.')}”; on yours, it starts.")
 
 
 # 16.5 ------------------------------------------------------------------------------------------------
