@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from course.workspace import Workspace
 
-COLUMN = 46  # characters of one release's column
+COLUMN = 42  # characters of one release's column (two side by side fit a slide's 90)
 
 
 # --- inside a release's process -----------------------------------------------------------------
@@ -159,7 +159,8 @@ def _cell(run: ReleaseRun) -> list[str]:
         out += textwrap.wrap(run.write, COLUMN - 2, initial_indent="  ", subsequent_indent="  ")
     if run.read is not None:
         out.append("read  ✓")
-        out += [("  " + "  ".join(row))[:COLUMN] for row in run.read]
+        widths = [max(len(row[i]) for row in run.read) for i in range(len(run.read[0]))] if run.read else []
+        out += [("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))).rstrip()[:COLUMN] for row in run.read]
     else:
         out.append("read  ✗")
         out += textwrap.wrap(run.read_error, COLUMN - 2, initial_indent="  ", subsequent_indent="  ")

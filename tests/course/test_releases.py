@@ -116,3 +116,35 @@ def test_two_upgrades_race_and_an_advisory_lock_in_env_py_serializes_them(shop: 
 
     a, b = run_race(shop, ["upgrade", "head"])  # nothing to do: no race, and no error
     assert (a.code, b.code, a.ran, b.ran, b.overlapped) == (0, 0, [], [], False)
+
+
+DATA_MIGRATION = '''"""prices times 100"""
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("UPDATE products SET price = price * 100")
+    op.execute("SELECT pg_sleep(0.5)")
+
+
+def downgrade():
+    op.execute("UPDATE products SET price = price / 100")
+'''
+
+
+def test_a_data_migration_raced_is_done_once_and_the_second_fails_at_the_version_update(shop: Workspace) -> None:
+    """What notebook 13 says of a racing data migration: B redoes the work, then its version UPDATE finds no row."""
+    Path(shop.path / "app/migrations/versions/0002_prices_times_100.py").write_text(DATA_MIGRATION, encoding="utf-8")
+    a, b = run_race(shop, ["upgrade", "head"])
+    assert (a.code, b.code) == (0, 255)
+    assert a.ran == b.ran == ["Running upgrade 0001 -> 0002, prices times 100"]
+    assert b.error.startswith("FAILED: Online migration expected to match one row when updating '0001' to '0002'")
+    assert b.waited() is not None and b.waited()[0] == "Lock/transactionid"  # B's UPDATE waited for A's rows
+    from course.exercises import probes
+
+    assert probes.rows(shop, "SELECT price FROM products WHERE id = 1") == [(7990000,)]  # 79900 * 100, once
