@@ -136,6 +136,14 @@ def test_the_steps_as_written_end_to_end(project: Path) -> None:
         follow(found.number, project)
         after = exercise.check(None)
         assert after.solved, f"{found.exercise} after its step: {after}"
+        for action in found.actions:  # what the notes say the commands leave behind
+            if isinstance(action, Command):
+                for named in re.findall(r"`(migrations/versions/\w+\.py)`", action.why):
+                    assert (project / named).exists(), f"step {found.number} names {named}"
+                if "server_default='0'" in action.why:
+                    assert "server_default='0'" in next((project / "migrations" / "versions").glob("0002_*.py")).read_text()
+                if "Four tests pass" in action.why:
+                    assert "4 tests passed" in after.message, after.message
     for found in STEPS:  # nothing a later step did undoes an earlier one
         assert exercises.get(found.exercise).check(None).solved, found.exercise
     password = server_settings().url.password
@@ -151,8 +159,13 @@ def test_a_solution_keeps_the_learners_files(project: Path) -> None:
     kept = list((project / capstone.ATTEMPTS).rglob("main.py"))
     assert [p.read_text(encoding="utf-8") for p in kept] == ["# mine\n"]
     assert exercises.get("16.1").check(None).solved
+    env = (project / ".env").read_text(encoding="utf-8")
     capstone.prepare()  # run again: the folder and its files stay as they are
     assert (project / "app" / "main.py").read_text(encoding="utf-8") == step(1).actions[-2].content
+    (project / ".env").unlink()
+    capstone.prepare()  # .env lost: written again for the same database, which is not dropped
+    assert (project / ".env").read_text(encoding="utf-8") == env
+    assert (project / "app" / "main.py").exists()
 
 
 def test_the_instructions_match_the_reference_and_the_notebook() -> None:

@@ -110,19 +110,23 @@ def prepare() -> None:
     """Make the folder and its database if they are not there yet; keep them as they are if they are."""
     path, name = folder(), database_name()
     env = path / ".env"
-    if not env.exists():
+    settings = server_settings()
+    if not path.exists() or not any(path.iterdir()):
         path.mkdir(parents=True, exist_ok=True)
-        url = recreate_database(name)  # a new folder, a new (empty) database
+        url = recreate_database(name, settings)  # a new folder, a new (empty) database
         env.write_text(env_file_text(url), encoding="utf-8")
         print(f"Your project folder: {where()}. It is new, and so is its database.")
     else:
-        settings = server_settings()
-        if not _database_exists(name):
+        if _database_exists(name):
+            said = "kept as it is, and so is its database"
+        else:
             with connect(settings.url, autocommit=True) as conn:
                 create_database(conn, name, settings)
-            print(f"Your project folder: {where()}: kept as it is; its database was gone and is created again, empty.")
-        else:
-            print(f"Your project folder: {where()}: kept as it is, and so is its database.")
+            said = "kept as it is; its database was gone and is created again, empty"
+        if not env.exists():  # only .env is written again, for the same database
+            env.write_text(env_file_text(settings.url.set(database=name)), encoding="utf-8")
+            said += "; its .env was missing and is written again"
+        print(f"Your project folder: {where()}: {said}.")
     print(f"Its .env says where its database is ({SETTING}); the password stays in that file.")
 
 

@@ -228,7 +228,10 @@ def check_alembic(ws: Workspace) -> Verdict:
         return wrong(error + ".")
     source = env.read_text(encoding="utf-8")
     if "async_engine_from_config" not in source and "create_async_engine" not in source:
-        return wrong("migrations/env.py is not the async template's: start again with `alembic init -t async migrations`.")
+        return wrong(
+            "migrations/env.py is not the async template's: move alembic.ini and migrations/ aside (into another folder), "
+            "then `python -m alembic init -t async migrations` (init refuses a folder that is not empty)."
+        )
     if re.search(r"^target_metadata\s*=\s*None", source, re.M):
         return wrong("in migrations/env.py `target_metadata` is still None: autogenerate would see no model (`Base.metadata`).")
     if "settings" not in source:
