@@ -171,8 +171,9 @@ def test_a_solution_keeps_the_learners_files(project: Path) -> None:
 def test_the_instructions_match_the_reference_and_the_notebook() -> None:
     for found in STEPS:
         for action in found.actions:
-            if isinstance(action, Write) and action.excerpt:
-                assert action.excerpt in action.content, f"step {found.number}: the excerpt of {action.path}"
+            if isinstance(action, Write):
+                for part in action.excerpt_parts:
+                    assert part in action.content, f"step {found.number}: the excerpt of {action.path}:\n{part}"
             if isinstance(action, Command):
                 assert not re.search(r"(^|\s)(export|source|rm|cp|mv|mkdir|cat|ls)\s", action.text), action.text
                 assert action.text.startswith("python "), action.text

@@ -30,7 +30,11 @@ class Write:
     path: str
     why: str
     step: int  # whose reference folder holds it
-    excerpt: str = ""  # the lines shown in the instructions (they must be in the file)
+    excerpt: str = ""  # the lines shown in the instructions: parts of the file, "..." between them
+
+    @property
+    def excerpt_parts(self) -> list[str]:
+        return [part.strip("\n") for part in self.excerpt.split("\n...\n")] if self.excerpt else []
 
     @property
     def content(self) -> str:
@@ -74,7 +78,7 @@ class Step:
                 commands = [a for a in group if isinstance(a, Command)]
                 note = f" {commands[-1].why}" if commands[-1].why else ""
                 if len(commands) == 1:
-                    lines.append(f"{n}. In the terminal: `{commands[0].text}`{note}")
+                    lines.append(f"{n}. In the terminal: `{commands[0].text}`{'.' if note else ''}{note}")
                 else:
                     lines += [f"{n}. In the terminal:", "", "   ```"] + [f"   {c.text}" for c in commands] + ["   ```"]
                     lines += ["", f"  {note}"] if note else []
@@ -162,7 +166,8 @@ STEPS: tuple[Step, ...] = (
                 "app/settings.py",
                 "a pydantic-settings class that reads `SHOP_DATABASE_URL` from the environment, else from `.env`.",
                 1,
-                excerpt='    model_config = SettingsConfigDict(env_prefix="SHOP_", env_file=PROJECT / ".env", extra="ignore")\n\n'
+                excerpt="class Settings(BaseSettings):\n...\n"
+                '    model_config = SettingsConfigDict(env_prefix="SHOP_", env_file=PROJECT / ".env", extra="ignore")\n\n'
                 "    database_url: SecretStr  # postgresql+asyncpg://user:password@host:port/database",
             ),
             Write(
@@ -170,6 +175,8 @@ STEPS: tuple[Step, ...] = (
                 "the async `engine`, an `async_sessionmaker`, the declarative `Base` (with a naming convention) "
                 "and `get_session()`, the dependency that gives each request an `AsyncSession`.",
                 1,
+                excerpt="engine = create_async_engine(settings.database_url.get_secret_value())\n"
+                "SessionLocal = async_sessionmaker(engine, expire_on_commit=False)",
             ),
             Write(
                 "app/models.py",
@@ -179,9 +186,17 @@ STEPS: tuple[Step, ...] = (
             ),
             Write(
                 "app/main.py",
-                "`app = FastAPI(...)` with `GET` and `POST` on `/categories` and `/products`, each taking "
-                "`session: Session` (`Annotated[AsyncSession, Depends(get_session)]`).",
+                "`app = FastAPI(...)` with `GET` and `POST` on `/categories` and `/products`, Pydantic models "
+                "in and out, and a session per request:",
                 1,
+                excerpt="Session = Annotated[AsyncSession, Depends(get_session)]\n"
+                "...\n"
+                '@app.post("/categories", response_model=CategoryOut, status_code=201)\n'
+                "async def create_category(data: CategoryIn, session: Session):\n"
+                "    category = Category(**data.model_dump())\n"
+                "    session.add(category)\n"
+                "    await session.commit()\n"
+                "    return category",
             ),
             Command('python -c "import app.main"', "No output means the app imports: settings read, engine made."),
         ),
