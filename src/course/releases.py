@@ -71,7 +71,7 @@ async def _serve(module_name: str) -> None:
             async with engine.connect() as conn:
                 rows = await release.read(conn)
             print(json.dumps({"read": [[str(v) for v in row] for row in rows]}), flush=True)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - the read failing is what we want to show
             print(json.dumps({"read_error": describe_error(error)}), flush=True)
     finally:
         await engine.dispose()
