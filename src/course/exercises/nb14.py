@@ -1,4 +1,4 @@
-"""Notebook 14: autogenerate leaves the analytics team's tables alone; a view migrated with alembic-utils."""
+"""Notebook 14: autogenerate leaves the analytics team's tables alone; a view migrated with alembic-utils; an ENUM value renamed."""
 
 from __future__ import annotations
 
@@ -9,12 +9,22 @@ from sqlalchemy import text
 from course.alembic_runner import run_alembic
 from course.database import connect
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
-from course.exercises.revisions import error_line, function_code, not_at_head, shorten, text_of, unreadable
+from course.exercises.revisions import (
+    disagreement,
+    error_line,
+    function_code,
+    not_at_head,
+    pending,
+    shorten,
+    text_of,
+    unreadable,
+)
 from course.workspace import Workspace
 
 NOTEBOOK = "14-autogenerate-tailored"
 
 ENV_PY = "app/migrations/env.py"
+PRODUCT = "app/models/product.py"
 ENTITIES = "app/entities.py"
 DETECTED = re.compile(r"\] Detected (added|removed) table '(\w+)'")
 
@@ -93,59 +103,152 @@ def check_analytics(ws: Workspace) -> Verdict:
 
 # 14.2 -----------------------------------------------------------------------------------------
 
-ACTIVE_VIEW = "SELECT count(*) FROM pg_views WHERE schemaname = 'public' AND viewname = 'active_products'"
+VIEW_EXISTS = "SELECT count(*) FROM pg_views WHERE schemaname = 'public' AND viewname = 'products_in_stock'"
+IN_STOCK = "SELECT p.id FROM products p JOIN stock_levels s ON s.product_id = p.id WHERE s.quantity > 0 ORDER BY p.id"
 
 
-def check_active_view(ws: Workspace) -> Verdict:
+def check_in_stock_view(ws: Workspace) -> Verdict:
     broken = unreadable(ws, ENTITIES, ENV_PY)
     if broken:
         return broken
-    declared = "active_products" in text_of(ws, ENTITIES)
+    declared = "products_in_stock" in text_of(ws, ENTITIES)
     creates = [
         p
         for p in probes.revision_files(ws)
-        if "active_products" in function_code(p, "upgrade") and "create_entity" in function_code(p, "upgrade")
+        if "products_in_stock" in function_code(p, "upgrade") and "create_entity" in function_code(p, "upgrade")
     ]
-    in_database = probes.rows(ws, ACTIVE_VIEW)[0][0] == 1
+    in_database = probes.rows(ws, VIEW_EXISTS)[0][0] == 1
     if not declared and not creates:
         if in_database:
             return wrong(
-                "the view active_products is in the database, but app/entities.py does not declare it and no "
+                "the view products_in_stock is in the database, but app/entities.py does not declare it and no "
                 "revision creates it: made by hand, it is not migrated (and alembic-utils would propose to drop it)."
             )
-        return not_started("app/entities.py has no view active_products yet.")
+        return not_started("app/entities.py has no view products_in_stock yet.")
     if not creates:
         return wrong(
-            "no revision creates active_products. Is the view in ENTITIES, the list env.py registers with "
+            "no revision creates products_in_stock. Is the view in ENTITIES, the list env.py registers with "
             "`register_entities`? Then autogenerate a revision."
         )
     if not in_database:
         off = not_at_head(ws)
         return wrong(f"{creates[-1].name} creates the view, but the database does not have it yet: {off or 'upgrade'}.")
     columns = {
-        r[0] for r in probes.rows(ws, "SELECT column_name FROM information_schema.columns WHERE table_name = 'active_products'")
+        r[0] for r in probes.rows(ws, "SELECT column_name FROM information_schema.columns WHERE table_name = 'products_in_stock'")
     }
-    if not {"id", "name", "price"} <= columns:
-        return wrong(f"active_products has the columns {', '.join(sorted(columns))}: it should show id, name and price.")
-    shown = [r[0] for r in probes.rows(ws, "SELECT id FROM active_products ORDER BY id")]
-    active = [r[0] for r in probes.rows(ws, "SELECT id FROM products WHERE status = 'active' ORDER BY id")]
-    if shown != active:
-        return wrong(f"active_products shows the products {shown}, but the active ones are {active}: `WHERE status = 'active'`.")
+    if not {"id", "name", "quantity"} <= columns:
+        return wrong(f"products_in_stock has the columns {', '.join(sorted(columns))}: it should show id, name and quantity.")
+    shown = [r[0] for r in probes.rows(ws, "SELECT id FROM products_in_stock ORDER BY id")]
+    expected = [r[0] for r in probes.rows(ws, IN_STOCK)]
+    if shown != expected:
+        return wrong(
+            f"products_in_stock shows the products {shown}, but the ones in stock are {expected}: "
+            "join stock_levels and keep `quantity > 0`."
+        )
     proc = run_alembic(ws.path, ["check"], check=False)
     if proc.returncode:
         return wrong(f"`alembic check` still finds something to do: {shorten(error_line(proc.stdout))}")
     return solved(
-        f"{creates[-1].name} creates active_products with op.create_entity, the database has it "
-        f"({len(shown)} active products), and autogenerate finds nothing left to do."
+        f"{creates[-1].name} creates products_in_stock with op.create_entity, the database has it "
+        f"({len(shown)} products in stock), and autogenerate finds nothing left to do."
     )
 
 
-ACTIVE_PRODUCTS = """%%insert_after app/entities.py product_ratings
+# 14.3 -----------------------------------------------------------------------------------------
 
-active_products = PGView(
+ARCHIVED_AT_START = 2  # the cell above the exercise archives products 7 and 8
+RENAMED = re.compile(r"enum_values_to_rename\s*=\s*\[\s*\(\s*['\"]archived['\"]\s*,\s*['\"]retired['\"]\s*\)")
+ENUM_VALUES = """
+SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
+WHERE t.typname = 'product_status' ORDER BY e.enumsortorder
+"""
+
+
+def check_rename(ws: Workspace) -> Verdict:
+    broken = unreadable(ws, PRODUCT)
+    if broken:
+        return broken
+    model = text_of(ws, PRODUCT)
+    retired = re.search(r"^\s+retired\s*=", model, re.M)
+    archived = re.search(r"^\s+archived\s*=", model, re.M)
+    if not retired:
+        return not_started("ProductStatus in app/models/product.py still has `archived` and no `retired`.")
+    if archived:
+        return wrong("ProductStatus has both `archived` and `retired`: a rename replaces the member, it does not add one.")
+    revisions = [
+        p
+        for p in probes.revision_files(ws)
+        if "sync_enum_values" in function_code(p, "upgrade") and "retired" in function_code(p, "upgrade")
+    ]
+    values = [r[0] for r in probes.rows(ws, ENUM_VALUES)]
+    if not revisions:
+        return wrong("the model says `retired`, but no revision changes product_status yet: autogenerate one.")
+    revision = revisions[-1]
+    if not RENAMED.search(function_code(revision, "upgrade")):
+        stuck = (
+            f", so its upgrade cannot move the {ARCHIVED_AT_START} archived products"
+            ' (*invalid input value for enum product_status: "archived"*)'
+            if "archived" in values
+            else ""
+        )
+        return wrong(
+            f"{revision.name} does not tell `op.sync_enum_values` which value became which{stuck}: in upgrade(), "
+            "`enum_values_to_rename=[('archived', 'retired')]` (and the reverse in downgrade())."
+        )
+    if "retired" not in values or "archived" in values:
+        return wrong(f"{revision.name} renames the value, but the database still has {', '.join(values)}: {pending(ws)}.")
+    moved = probes.rows(ws, "SELECT count(*) FROM products WHERE status = 'retired'")[0][0]
+    if moved != ARCHIVED_AT_START:
+        return wrong(f"{moved} products are `retired`; the {ARCHIVED_AT_START} archived ones should be.")
+    left = disagreement(ws)
+    if left:
+        return wrong(f"`alembic check` still finds something to do: {left}")
+    return solved(
+        f"{revision.name} renames archived to retired in place: product_status is now {', '.join(values)}, "
+        f"and the {ARCHIVED_AT_START} archived products are retired."
+    )
+
+
+RENAME_MODEL = """%%replace app/models/product.py ProductStatus.archived
+    retired = "retired"
+# %%
+%alembic revision --autogenerate -m "rename archived to retired"
+"""
+
+RENAME_UPGRADE = '''%%replace app/migrations/versions/*_rename_archived_to_retired.py upgrade
+def upgrade() -> None:
+    """The value archived becomes retired; the rows that have it follow."""
+    op.sync_enum_values(
+        enum_schema="public",
+        enum_name="product_status",
+        new_values=["draft", "active", "retired", "discontinued"],
+        affected_columns=[
+            TableReference(table_schema="public", table_name="products", column_name="status", existing_server_default="'active'::product_status")
+        ],
+        enum_values_to_rename=[("archived", "retired")],
+    )
+'''
+
+RENAME_DOWNGRADE = '''%%replace app/migrations/versions/*_rename_archived_to_retired.py downgrade
+def downgrade() -> None:
+    """Back: retired becomes archived again."""
+    op.sync_enum_values(
+        enum_schema="public",
+        enum_name="product_status",
+        new_values=["draft", "active", "archived", "discontinued"],
+        affected_columns=[
+            TableReference(table_schema="public", table_name="products", column_name="status", existing_server_default="'active'::product_status")
+        ],
+        enum_values_to_rename=[("retired", "archived")],
+    )
+'''
+
+IN_STOCK_VIEW = """%%insert_after app/entities.py product_ratings
+
+products_in_stock = PGView(
     schema="public",
-    signature="active_products",
-    definition="SELECT id, name, price FROM products WHERE status = 'active'",
+    signature="products_in_stock",
+    definition="SELECT p.id, p.name, s.quantity FROM products p JOIN stock_levels s ON s.product_id = p.id WHERE s.quantity > 0",
 )
 """
 
@@ -186,33 +289,58 @@ def include_name(name, type_, parent_names):
     ),
     Exercise(
         id="14.2",
-        title="A view of the active products, migrated",
-        check=check_active_view,
-        solution=ACTIVE_PRODUCTS
+        title="A view of the products in stock, migrated",
+        check=check_in_stock_view,
+        solution=IN_STOCK_VIEW
         + """# %%
 course.edit_file(
     "app/entities.py",
     "ENTITIES = [price_with_vat, product_ratings]",
-    "ENTITIES = [price_with_vat, product_ratings, active_products]",
+    "ENTITIES = [price_with_vat, product_ratings, products_in_stock]",
 )
 # %%
-%alembic revision --autogenerate -m "add active_products view"
+%alembic revision --autogenerate -m "add products_in_stock view"
 # %%
 %alembic upgrade head
-%sql SELECT * FROM active_products ORDER BY id LIMIT 3""",
+%sql SELECT * FROM products_in_stock ORDER BY id LIMIT 3""",
         explanation="alembic-utils compares only the entities you register: the view goes into `ENTITIES`, the "
         "list env.py hands to `register_entities`. Autogenerate then creates it for real in a transaction it rolls "
         "back, reads back how PostgreSQL stores it, finds no such view in the database, and renders "
-        "`op.create_entity(public_active_products)`. The downgrade drops it again.",
+        "`op.create_entity(public_products_in_stock)`. The downgrade drops it again.",
         wrong=(
             WrongAttempt(
-                ACTIVE_PRODUCTS + '# %%\n%alembic revision --autogenerate -m "add active_products view"',
+                IN_STOCK_VIEW + '# %%\n%alembic revision --autogenerate -m "add products_in_stock view"',
                 "ENTITIES",
             ),
             WrongAttempt(
-                "%sql CREATE OR REPLACE VIEW active_products AS SELECT id, name, price FROM products WHERE status = 'active'",
+                "%sql CREATE OR REPLACE VIEW products_in_stock AS SELECT p.id, p.name, s.quantity FROM products p JOIN stock_levels s ON s.product_id = p.id WHERE s.quantity > 0",
                 "made by hand",
             ),
         ),
+    ),
+    Exercise(
+        id="14.3",
+        title="Rename a status: archived becomes retired",
+        check=check_rename,
+        solution=RENAME_MODEL + "# %%\n" + RENAME_UPGRADE + "# %%\n" + RENAME_DOWNGRADE + "# %%\n%alembic upgrade head\n"
+        "%sql SELECT status, count(*) FROM products GROUP BY status ORDER BY status",
+        explanation="Autogenerate only sees two lists: `archived` gone, `retired` new. It cannot know that one is "
+        "the other, so alembic-postgresql-enum writes `op.sync_enum_values` with `enum_values_to_rename=[]`: a new "
+        "type with the new values, and every column cast over to it, which fails on the rows that still say "
+        "`archived`. `enum_values_to_rename=[('archived', 'retired')]` makes the cast map the old value to the new "
+        "one (and a server default that used it). The downgrade needs the same pair the other way round.",
+        wrong=(
+            WrongAttempt(
+                RENAME_MODEL + "# %%\n%alembic upgrade head",
+                "enum_values_to_rename",
+            ),
+            WrongAttempt(
+                """%%insert_after app/models/product.py ProductStatus.archived
+    retired = "retired"
+""",
+                "both",
+            ),
+        ),
+        on_your_own=True,
     ),
 ]
