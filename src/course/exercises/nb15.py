@@ -8,6 +8,7 @@ from pathlib import Path
 
 from course import schemas
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.testing import pytest_process
 from course.workspace import Workspace
 
 NOTEBOOK = "15-a-long-lived-history"
@@ -133,6 +134,126 @@ def check_rebase(ws: Workspace) -> Verdict:
     )
 
 
+# 15.3 -----------------------------------------------------------------------------------------
+
+SQUASH_TEST = Path("tests/test_squash.py")
+BASELINE = VERSIONS / "0011_baseline.py"
+FORGOTTEN = "    sa.CheckConstraint('price >= 0', name=op.f('ck_products_price_not_negative')),\n"
+
+
+def _failure(output: str) -> str:
+    """What pytest reports as failed, in a line."""
+    lines = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    found = (
+        lines[0].split(" ", 1)[1].replace(" - ", ": ", 1)
+        if lines
+        else next((line for line in reversed(output.splitlines()) if line.strip()), "no output")
+    )
+    found = " ".join(found.split())
+    return found if len(found) <= 220 else found[:220] + " …"
+
+
+def check_squash_test(ws: Workspace) -> Verdict:
+    if not SQUASH_TEST.exists() or not SQUASH_TEST.read_text(encoding="utf-8").strip():
+        return not_started(
+            f"there is no {SQUASH_TEST.as_posix()} yet: write it with a `%%writefile {SQUASH_TEST.as_posix()}` cell."
+        )
+    error = probes.syntax_error(SQUASH_TEST)
+    if error:
+        return wrong(f"{error}.")
+    if not BASELINE.exists() or not Path("squashed").is_dir():
+        return wrong("the squash of section 3 is missing: run the chapter's cells first (Run → Run All Above Selected Cell).")
+    real = pytest_process(ws, SQUASH_TEST.as_posix())
+    if real.returncode == 5:
+        return wrong(f"pytest finds no test in {SQUASH_TEST.as_posix()}: a test is a function whose name starts with `test_`.")
+    if real.returncode != 0:
+        return wrong(f"your test fails on the real baseline: {_failure(real.stdout)}")
+    original = BASELINE.read_bytes()
+    if FORGOTTEN.encode() not in original:
+        return wrong(
+            f"the check cannot break {BASELINE.name} on purpose: it no longer declares the CHECK constraint "
+            "`ck_products_price_not_negative`. Run section 3 again (Run → Run All Above Selected Cell)."
+        )
+    try:
+        BASELINE.write_bytes(original.replace(FORGOTTEN.encode(), b""))
+        broken = pytest_process(ws, SQUASH_TEST.as_posix())
+    finally:
+        BASELINE.write_bytes(original)  # byte for byte: the manifest's checksum still holds
+    if broken.returncode == 0:
+        return wrong(
+            "your test still passes when the baseline forgets the CHECK constraint `ck_products_price_not_negative`: "
+            "compare the schema of a database upgraded through the old chain (`squashed/`) with one upgraded to `0011` "
+            "through the new one (`schemas.differences`)."
+        )
+    return solved("your test passes on the real baseline, and fails when the baseline forgets a constraint the old chain made.")
+
+
+SQUASH_SOLUTION = '''%%writefile tests/test_squash.py
+"""The squashed baseline makes exactly the schema the old chain made."""
+import asyncio
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.backend.DB_config import Settings
+from course.schemas import describe, differences
+
+MAIN_URL = Settings().DATABASE_URL_sync
+
+
+def admin(sql: str) -> None:
+    engine = create_engine(MAIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def upgraded(name: str, revision: str, versions: str | None = None):
+    """A new database `name`, upgraded to `revision` (through the files in `versions`, if given)."""
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{name}"')
+    url = MAIN_URL.set(database=name)
+    engine = create_async_engine(url.set(drivername="postgresql+asyncpg"), poolclass=NullPool)
+    config = Config("alembic.ini")
+    if versions:
+        config.set_main_option("version_locations", versions)  # read the revisions from there instead
+    config.attributes["connection"] = engine
+    command.upgrade(config, revision)
+    asyncio.run(engine.dispose())
+    return url
+
+
+def test_the_baseline_makes_the_schema_of_the_old_chain():
+    old_name, new_name = f"{MAIN_URL.database[:50]}_old", f"{MAIN_URL.database[:50]}_new"
+    try:
+        old = upgraded(old_name, "head", versions="squashed")
+        new = upgraded(new_name, "0011")
+        found = differences(describe(old), describe(new), ("old chain", "baseline"))
+        assert not found, "; ".join(found)
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{old_name}" WITH (FORCE)')
+        admin(f'DROP DATABASE IF EXISTS "{new_name}" WITH (FORCE)')
+'''
+
+# The same file, without the comparison: it proves that both chains run, not that they agree.
+SQUASH_RUNS_ONLY = SQUASH_SOLUTION.replace(
+    """        found = differences(describe(old), describe(new), ("old chain", "baseline"))
+        assert not found, "; ".join(found)
+""",
+    """        assert old and new
+""",
+)
+# Compared with the shop's own database, which has moved on past 0011 (0012a's icon column).
+SQUASH_AGAINST_THE_SHOP = SQUASH_SOLUTION.replace(
+    """        old = upgraded(old_name, "head", versions="squashed")
+""",
+    """        old = MAIN_URL
+""",
+)
+
 REBASE = (
     'course.edit_file(YOURS, "Revises: 0011", "Revises: 0012a")\n'
     'course.edit_file(YOURS, "down_revision: Union[str, Sequence[str], None] = \\"0011\\"", '
@@ -183,5 +304,21 @@ EXERCISES = [
                 "changed after its release",
             ),
         ),
+    ),
+    Exercise(
+        id="15.3",
+        title="Make the squash check a test",
+        check=check_squash_test,
+        solution=SQUASH_SOLUTION,
+        explanation="Two throw-away databases: one upgraded through the old chain (`version_locations` pointed at "
+        "`squashed/`, where section 3 put the old files), one upgraded to `0011` through the new history, then the "
+        "same `describe` and `differences` as in section 2. Comparing at `0011`, not at head, keeps the test about the "
+        "squash: revisions added after it are not in the old chain. The check breaks the baseline on purpose (it "
+        "drops the CHECK constraint), and only a test that compares the two schemas fails then.",
+        wrong=(
+            WrongAttempt(SQUASH_RUNS_ONLY, "still passes when the baseline forgets"),
+            WrongAttempt(SQUASH_AGAINST_THE_SHOP, "fails on the real baseline"),
+        ),
+        on_your_own=True,
     ),
 ]
