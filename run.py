@@ -10,7 +10,8 @@ into it (again only when that file changes), the course's helper package install
 the database started (the embedded PostgreSQL unless ``DATABASE_URL``/``DB_*`` say otherwise).
 
 Other commands: db, db-stop, clean, execute (re-run notebooks, storing their outputs), slides,
-bench, lock, classroom (an instructor's: prepare a shared server for a class), progress, help. Arguments after the command
+bench, lock, classroom (an instructor's: prepare a shared server for a class), progress,
+translate (the translations' catalogues: update, status, build), help. Arguments after the command
 go to the tool behind it: ``python run.py test -k settings``, ``python run.py lab --port 8899
 --no-browser``; ``python run.py test --jobs 1`` runs the suite serially.
 
@@ -135,6 +136,9 @@ def take_jobs(args):
     return jobs, rest
 
 
+COMMANDS = ("lab", "test", "db", "db-stop", "slides", "bench", "lock", "execute", "classroom", "progress", "translate")
+
+
 def main(argv):
     if hasattr(sys.stdout, "reconfigure"):  # a Windows console or pipe in a legacy code page must not crash a message
         sys.stdout.reconfigure(errors="backslashreplace")
@@ -149,7 +153,7 @@ def main(argv):
             shutil.rmtree(os.path.join(ROOT, folder), ignore_errors=True)
         say("removed the workspaces, the embedded database's data and build/ (kept .venv)")
         return 0
-    if command not in ("lab", "test", "db", "db-stop", "slides", "bench", "lock", "execute", "classroom", "progress"):
+    if command not in COMMANDS:
         say("unknown command %r; try: python run.py help" % command)
         return 2
     python = ensure_venv()
@@ -160,6 +164,8 @@ def main(argv):
         return subprocess.call([python, os.path.join("tools", "classroom.py")] + args, cwd=ROOT)
     if command == "slides":
         return subprocess.call([python, os.path.join("tools", "slides", "build.py")] + args, cwd=ROOT)
+    if command == "translate":
+        return subprocess.call([python, os.path.join("tools", "translate.py")] + args, cwd=ROOT)
     if command in ("bench", "execute"):
         run([python, "-m", "course", "db"])
         return subprocess.call([python, os.path.join("tools", command + ".py")] + args, cwd=ROOT)

@@ -1,0 +1,159 @@
+"""`python run.py translate` (tools/translate.py): catalogues that follow the English notebooks, and editions built from them."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import polib
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "tools" / "translate.py"
+SAMPLE = ROOT / "notebooks" / "00-welcome-and-setup.ipynb"
+
+
+def _load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("course_translate", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+translate = _load(SCRIPT)
+
+
+@pytest.fixture
+def course_copy(tmp_path: Path) -> tuple[Path, Path]:
+    """An English notebook in a folder of its own, and an empty translations folder."""
+    (tmp_path / "notebooks").mkdir()
+    notebook = tmp_path / "notebooks" / SAMPLE.name
+    shutil.copy2(SAMPLE, notebook)
+    return notebook, tmp_path / "translations"
+
+
+def _translate_everything(catalogue: Path) -> None:
+    po = polib.pofile(str(catalogue))
+    for entry in po:
+        entry.msgstr = "ПЕРЕВОД " + entry.msgid
+    po.save()
+
+
+def _edit_markdown(notebook: Path, index: int, new_source: str) -> str:
+    nb = nbformat.read(notebook, as_version=4)
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    markdown[index].source = new_source
+    nbformat.write(nb, notebook)
+    return markdown[index]["id"]
+
+
+def test_a_new_catalogue_holds_every_markdown_cell_untranslated(course_copy: tuple[Path, Path]) -> None:
+    notebook, translations = course_copy
+    cells = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "markdown"]
+    changes = translate.update(notebook, "ru", translations)
+    assert changes.new == [c["id"] for c in cells] and not changes.changed and not changes.removed
+    po = polib.pofile(str(translations / "ru" / f"{notebook.stem}.po"))
+    assert [(e.msgctxt, e.msgid, e.msgstr) for e in po] == [(f"cell {c['id']}", c.source, "") for c in cells]
+    found = translate.problems(notebook, "ru", translations)
+    assert len(found) == len(cells) and all(line.endswith("not translated yet") for line in found)
+
+
+def test_changing_one_english_cell_names_it_and_keeps_its_old_translation(course_copy: tuple[Path, Path]) -> None:
+    notebook, translations = course_copy
+    translate.update(notebook, "ru", translations)
+    catalogue = translations / "ru" / f"{notebook.stem}.po"
+    _translate_everything(catalogue)
+    assert translate.problems(notebook, "ru", translations) == []
+
+    nb = nbformat.read(notebook, as_version=4)
+    number = next(i for i, c in enumerate(nb.cells, start=1) if c.cell_type == "markdown" and i > 1)
+    old = nb.cells[number - 1].source
+    cell_id = _edit_markdown(
+        notebook, [c.cell_type for c in nb.cells][:number].count("markdown") - 1, old + "\n\nOne more sentence."
+    )
+
+    found = translate.problems(notebook, "ru", translations)
+    assert len(found) == 1
+    assert f"cell {number} (id {cell_id}," in found[0] and "the English text changed" in found[0]
+
+    changes = translate.update(notebook, "ru", translations)
+    assert changes.changed == [cell_id] and not changes.new
+    entry = next(e for e in polib.pofile(str(catalogue)) if e.msgctxt == f"cell {cell_id}")
+    assert "fuzzy" in entry.flags and entry.previous_msgid == old and entry.msgstr == "ПЕРЕВОД " + old
+    assert "(fuzzy): revise the translation" in translate.problems(notebook, "ru", translations)[0]
+
+
+def test_new_and_removed_cells(course_copy: tuple[Path, Path]) -> None:
+    notebook, translations = course_copy
+    translate.update(notebook, "ru", translations)
+    _translate_everything(translations / "ru" / f"{notebook.stem}.po")
+    nb = nbformat.read(notebook, as_version=4)
+    gone = next(c for c in nb.cells if c.cell_type == "markdown")
+    nb.cells.remove(gone)
+    nb.cells.append(nbformat.v4.new_markdown_cell("## A new section"))
+    nbformat.write(nb, notebook)
+
+    changes = translate.update(notebook, "ru", translations)
+    assert changes.removed == [gone["id"]] and changes.new == [nb.cells[-1]["id"]]
+    po = polib.pofile(str(translations / "ru" / f"{notebook.stem}.po"))
+    assert [e.msgstr for e in po.obsolete_entries()] == ["ПЕРЕВОД " + gone.source]  # kept for the translator, not lost
+    assert [line.split(": ", 1)[1] for line in translate.problems(notebook, "ru", translations)] == ["not translated yet"]
+
+
+def test_the_edition_has_the_translated_text_and_the_same_code(course_copy: tuple[Path, Path]) -> None:
+    notebook, translations = course_copy
+    translate.update(notebook, "ru", translations)
+    with pytest.raises(SystemExit, match="translations are missing"):
+        translate.build(notebook, "ru", translations)
+    _translate_everything(translations / "ru" / f"{notebook.stem}.po")
+
+    to_run = translate.build(notebook, "ru", translations)
+    edition = notebook.parent / "ru" / notebook.name
+    english, russian = nbformat.read(notebook, as_version=4), nbformat.read(edition, as_version=4)
+    assert to_run == [c["id"] for c in english.cells if c.cell_type == "code"]
+    for en, ru in zip(english.cells, russian.cells, strict=True):
+        assert (en["id"], en.cell_type, en.metadata) == (ru["id"], ru.cell_type, ru.metadata)
+        if en.cell_type == "markdown":
+            assert ru.source == "ПЕРЕВОД " + en.source
+    setup = [c.source for c in russian.cells if c.cell_type == "code" and "course.setup(" in c.source]
+    assert setup and all('language="ru")' in s for s in setup)
+    assert translate.code_differences(notebook, edition, "ru") == []
+
+    code = next(c for c in russian.cells if c.cell_type == "code")
+    code.source += "\nprint('extra')"
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="from a real run\n")]
+    nbformat.write(russian, edition)
+    assert any("its code differs" in line for line in translate.code_differences(notebook, edition, "ru"))
+
+    # Rebuilding keeps outputs of unchanged code cells and clears the changed one's.
+    again = translate.build(notebook, "ru", translations)
+    assert again == [code["id"]]
+
+
+def test_the_command_line_reports_and_fails_on_work_left(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "status", "00"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    catalogue = ROOT / "translations" / "ru" / f"{SAMPLE.stem}.po"
+    if catalogue.exists() and not translate.problems(SAMPLE, "ru"):
+        assert result.returncode == 0, result.stdout + result.stderr
+    else:
+        assert result.returncode == 1 and "need a translator" in result.stdout, result.stdout + result.stderr
+
+
+def test_every_catalogue_in_the_repository_is_current() -> None:
+    """Each catalogue present follows its English notebook; each edition present has its code."""
+    for catalogue in sorted((ROOT / "translations").glob("*/*.po")):
+        lang, notebook = catalogue.parent.name, ROOT / "notebooks" / f"{catalogue.stem}.ipynb"
+        assert notebook.exists(), f"{catalogue.relative_to(ROOT)} has no English notebook"
+        assert translate.problems(notebook, lang) == []
+        edition = translate.translated_path(notebook, lang)
+        if edition.exists():
+            assert translate.code_differences(notebook, edition, lang) == []

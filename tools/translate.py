@@ -1,0 +1,270 @@
+"""Translations of the course's notebooks: gettext catalogues beside the English notebooks.
+
+    python run.py translate update [NN ...]   refresh translations/<lang>/NN-….po from the English notebooks
+    python run.py translate status [NN ...]   what a translator still has to do (exit code 1 if anything)
+    python run.py translate build [NN ...]    write notebooks/<lang>/NN-….ipynb from the English notebook + its catalogue
+
+``--lang ru`` is the default. The English notebooks are the source. Each of their Markdown
+cells is one entry of that notebook's catalogue (``translations/ru/07-evolving-the-schema.po``,
+a standard gettext file: Poedit, Lokalize, Weblate or any text editor open it), found by the
+cell's id (``msgctxt "cell 2d7fbda3"``) with the English text as ``msgid``. ``update`` keeps
+every translation it can: a cell whose English text changed keeps its old translation marked
+*fuzzy*, with the previous English text beside it (``#| msgid``), so a translator sees what
+changed; a new cell gets an empty entry; a removed cell's entry becomes obsolete (``#~``).
+``status`` lists each cell that has no current translation (new, changed or untranslated),
+naming the notebook, the cell's number and its first line.
+
+``build`` writes the translated notebook: the English cells in the same order with the same
+ids and slide metadata, the Markdown from the catalogue, the code cells unchanged except what
+must differ between editions (``code_for``: the setup call names the edition's language, so
+both editions run side by side with workspaces of their own). The outputs of code cells whose
+code did not change are kept from the previous build; the others are cleared, and ``build``
+says to execute the notebook for real (``python run.py execute ru/NN``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import polib
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+TRANSLATIONS = ROOT / "translations"
+LANGUAGES = {"ru": "Russian"}
+SETUP_CALL = re.compile(r"course\.setup\((?P<args>[^()]*)\)")
+
+
+@dataclass
+class Changes:
+    """What ``update`` did to one catalogue."""
+
+    new: list[str] = field(default_factory=list)  # cell ids
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.changed or self.removed)
+
+
+def english_notebooks(notebooks: Path = NOTEBOOKS, selection: Sequence[str] = ()) -> list[Path]:
+    """The English notebooks (``NN-name.ipynb``), or those whose names start with the given prefixes."""
+    every = sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))
+    if not selection:
+        return every
+    chosen = [p for p in every if any(p.name.startswith(item) for item in selection)]
+    unknown = [item for item in selection if not any(p.name.startswith(item) for p in every)]
+    if unknown:
+        raise SystemExit(f"no English notebook matches {', '.join(map(repr, unknown))} (give a number such as 03)")
+    return chosen
+
+
+def catalogue_path(notebook: Path, lang: str, translations: Path = TRANSLATIONS) -> Path:
+    return translations / lang / f"{notebook.stem}.po"
+
+
+def translated_path(notebook: Path, lang: str) -> Path:
+    return notebook.parent / lang / notebook.name
+
+
+def context(cell: dict) -> str:
+    return f"cell {cell['id']}"
+
+
+def _markdown_cells(nb: nbformat.NotebookNode) -> list[tuple[int, dict]]:
+    return [(number, cell) for number, cell in enumerate(nb.cells, start=1) if cell.cell_type == "markdown"]
+
+
+def _read(notebook: Path) -> nbformat.NotebookNode:
+    nb = nbformat.read(notebook, as_version=4)
+    missing = [number for number, cell in enumerate(nb.cells, start=1) if not cell.get("id")]
+    if missing:
+        raise SystemExit(f"{notebook.name}: cells {missing} have no id (save it with JupyterLab 4, nbformat 4.5)")
+    return nb
+
+
+def _new_catalogue(notebook: Path, lang: str) -> polib.POFile:
+    po = polib.POFile(wrapwidth=0)  # one line per paragraph line: diffs stay readable
+    po.metadata = {
+        "Project-Id-Version": f"alembic-course {notebook.stem}",
+        "Language": lang,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+    }
+    return po
+
+
+def load(path: Path) -> polib.POFile:
+    po = polib.pofile(str(path), wrapwidth=0)
+    return po
+
+
+def update(notebook: Path, lang: str, translations: Path = TRANSLATIONS) -> Changes:
+    """Bring ``notebook``'s catalogue in step with its Markdown cells, keeping every translation it can."""
+    nb = _read(notebook)
+    path = catalogue_path(notebook, lang, translations)
+    old = load(path) if path.exists() else _new_catalogue(notebook, lang)
+    by_context = {entry.msgctxt: entry for entry in old if not entry.obsolete}
+    by_text = {entry.msgid: entry for entry in old if entry.msgstr and "fuzzy" not in entry.flags}
+    po = _new_catalogue(notebook, lang)
+    po.metadata.update({k: v for k, v in old.metadata.items() if k not in po.metadata})
+    changes = Changes()
+    seen = set()
+    for number, cell in _markdown_cells(nb):
+        ctxt = context(cell)
+        seen.add(ctxt)
+        entry = by_context.get(ctxt)
+        occurrence = [(notebook.name, str(number))]
+        if entry is not None and entry.msgid == cell.source:
+            entry.occurrences = occurrence
+            po.append(entry)
+            continue
+        if entry is not None:  # the English text changed: keep the translation, for a translator to revise
+            changes.changed.append(cell["id"])
+            flags = sorted(set(entry.flags) | {"fuzzy"}) if entry.msgstr else entry.flags
+            previous = (entry.previous_msgid or entry.msgid) if entry.msgstr else None
+            po.append(
+                polib.POEntry(
+                    msgctxt=ctxt,
+                    msgid=cell.source,
+                    msgstr=entry.msgstr,
+                    flags=flags,
+                    previous_msgid=previous,
+                    occurrences=occurrence,
+                )
+            )
+            continue
+        changes.new.append(cell["id"])
+        same_text = by_text.get(cell.source)  # a new cell with a text already translated (a cell moved, say)
+        po.append(
+            polib.POEntry(msgctxt=ctxt, msgid=cell.source, msgstr=same_text.msgstr if same_text else "", occurrences=occurrence)
+        )
+    for entry in old:
+        if entry.msgctxt not in seen and entry.msgstr and not entry.obsolete:
+            changes.removed.append(entry.msgctxt.removeprefix("cell "))
+            entry.obsolete = True
+            po.append(entry)
+        elif entry.obsolete and entry.msgctxt not in seen:
+            po.append(entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(path))
+    return changes
+
+
+def problems(notebook: Path, lang: str, translations: Path = TRANSLATIONS) -> list[str]:
+    """Every Markdown cell of ``notebook`` without a current translation, in plain words (empty: all translated)."""
+    nb = _read(notebook)
+    path = catalogue_path(notebook, lang, translations)
+    if not path.exists():
+        return [f"{notebook.name}: no catalogue {path.relative_to(translations.parent)} yet (python run.py translate update)"]
+    entries = {entry.msgctxt: entry for entry in load(path) if not entry.obsolete}
+    found = []
+    for number, cell in _markdown_cells(nb):
+        entry = entries.get(context(cell))
+        first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else "(empty)"
+        where = f"{notebook.name} cell {number} (id {cell['id']}, {first!r})"
+        if entry is None:
+            found.append(f"{where}: new, not in the catalogue (python run.py translate update)")
+        elif entry.msgid != cell.source:
+            found.append(f"{where}: the English text changed (python run.py translate update, then revise it)")
+        elif not entry.msgstr.strip():
+            found.append(f"{where}: not translated yet")
+        elif "fuzzy" in entry.flags:
+            found.append(f"{where}: the English text changed since it was translated (fuzzy): revise the translation")
+    return found
+
+
+def code_for(source: str, lang: str) -> str:
+    """A code cell of the ``lang`` edition: the English code, with the setup call naming the edition's language."""
+    return SETUP_CALL.sub(lambda m: f'course.setup({m.group("args")}, language="{lang}")', source)
+
+
+def build(notebook: Path, lang: str, translations: Path = TRANSLATIONS) -> list[str]:
+    """Write the ``lang`` edition of ``notebook``; the ids of code cells whose outputs must come from a new run."""
+    issues = problems(notebook, lang, translations)
+    if issues:
+        raise SystemExit("cannot build, translations are missing:\n  " + "\n  ".join(issues))
+    english = _read(notebook)
+    entries = {entry.msgctxt: entry for entry in load(catalogue_path(notebook, lang, translations)) if not entry.obsolete}
+    target = translated_path(notebook, lang)
+    previous = {c["id"]: c for c in nbformat.read(target, as_version=4).cells} if target.exists() else {}
+    cells = []
+    to_run = []
+    for cell in english.cells:
+        new = nbformat.from_dict(cell)
+        if cell.cell_type == "markdown":
+            new.source = entries[context(cell)].msgstr
+        elif cell.cell_type == "code":
+            new.source = code_for(cell.source, lang)
+            before = previous.get(cell["id"])
+            if before is not None and before.cell_type == "code" and before.source == new.source:
+                new.outputs, new.execution_count = before.outputs, before.execution_count
+            else:
+                new.outputs, new.execution_count = [], None
+                to_run.append(cell["id"])
+        cells.append(new)
+    edition = nbformat.from_dict(english)
+    edition.cells = cells
+    edition.metadata["language"] = lang
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(edition, target)
+    return to_run
+
+
+def code_differences(english: Path, translated: Path, lang: str) -> list[str]:
+    """Where the ``lang`` edition's cells differ from the English ones beyond what must (empty: none)."""
+    en, tr = _read(english), _read(translated)
+    found = []
+    if [c["id"] for c in en.cells] != [c["id"] for c in tr.cells]:
+        found.append(f"{translated.name}: its cells are not the English notebook's cells in the same order (rebuild it)")
+        return found
+    for number, (a, b) in enumerate(zip(en.cells, tr.cells, strict=True), start=1):
+        if a.cell_type != b.cell_type:
+            found.append(f"{translated.name} cell {number}: {b.cell_type}, but {a.cell_type} in English")
+        elif a.cell_type == "code" and code_for(a.source, lang) != b.source:
+            found.append(f"{translated.name} cell {number} (id {a['id']}): its code differs from the English cell's")
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python run.py translate", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["update", "status", "build"])
+    parser.add_argument("notebooks", nargs="*", help="number prefixes (default: every notebook)")
+    parser.add_argument("--lang", default="ru", choices=sorted(LANGUAGES))
+    args = parser.parse_args(argv)
+    chosen = english_notebooks(NOTEBOOKS, args.notebooks)
+    if args.action == "update":
+        for notebook in chosen:
+            changes = update(notebook, args.lang)
+            if changes:
+                print(
+                    f"{catalogue_path(notebook, args.lang).relative_to(ROOT)}: {len(changes.new)} new, "
+                    f"{len(changes.changed)} changed (marked fuzzy), {len(changes.removed)} removed (obsolete)"
+                )
+        left = [p for notebook in chosen for p in problems(notebook, args.lang)]
+        print(f"{len(left)} cells need a translator" + (": python run.py translate status" if left else ""))
+        return 0
+    if args.action == "status":
+        left = [p for notebook in chosen for p in problems(notebook, args.lang)]
+        for line in left:
+            print(line)
+        print(f"{len(left)} cells need a translator in {len(chosen)} notebooks ({LANGUAGES[args.lang]})")
+        return 1 if left else 0
+    for notebook in chosen:
+        to_run = build(notebook, args.lang)
+        shown = translated_path(notebook, args.lang).relative_to(ROOT)
+        if to_run:
+            print(f"{shown}: {len(to_run)} code cells need a real run: python run.py execute {args.lang}/{notebook.name[:2]}")
+        else:
+            print(f"{shown}: up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
