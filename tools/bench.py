@@ -125,6 +125,9 @@ def execute_notebook(path: Path) -> dict:
 
 def bench_notebooks(repeats: int) -> dict:
     os.environ["COURSE_WORKSPACE_SUFFIX"] = SUFFIX  # the kernels inherit it
+    os.environ.pop(
+        "COURSE_CAPSTONE_DIR", None
+    )  # notebook 16 writes into notebooks/my-fastapi-app-bench/, not the learner's folder
     results = {}
     for path in course_notebooks():
         say(f"  notebook {path.name} ×{repeats}")
@@ -374,6 +377,12 @@ def clean_up() -> None:
         except Exception as error:  # noqa: BLE001 - the report matters more than the tidy-up
             say(f"  could not drop the database of {path.name}: {error}")
         shutil.rmtree(path, ignore_errors=True)
+    os.environ["COURSE_WORKSPACE_SUFFIX"] = SUFFIX  # notebook 16's folder and database, with the suffix
+    os.environ.pop("COURSE_CAPSTONE_DIR", None)  # never a folder the learner chose
+    from course import capstone
+
+    drop_database(capstone.database_name())
+    shutil.rmtree(capstone.folder(), ignore_errors=True)
 
 
 def print_table(report: dict) -> None:

@@ -95,14 +95,21 @@ def setup(name: str, start: str = "app") -> Workspace:
     import sys
 
     from course.database import SETTING_NAMES
-    from course.paths import CHECKOUT
+    from course.paths import CHECKOUT, NOTEBOOKS
     from course.workspace import create_workspace
 
     global _current
     _close_sql_connections()
-    os.chdir(CHECKOUT)
-    # Tests that run a notebook beside nbval (or a second copy of it) add a suffix to stay apart.
-    ws = create_workspace(name + os.environ.get("COURSE_WORKSPACE_SUFFIX", ""), start)
+    os.chdir(CHECKOUT)  # out of the old workspace, which create_workspace may delete
+    try:
+        # Tests that run a notebook beside nbval (or a second copy of it) add a suffix to stay apart.
+        ws = create_workspace(name + os.environ.get("COURSE_WORKSPACE_SUFFIX", ""), start)
+    except BaseException:
+        # Never leave the kernel in the checkout: there, the notebook's next `%%writefile app/…`
+        # or edit would change the course's own app/. In notebooks/, such a path does not exist.
+        _current = None
+        os.chdir(NOTEBOOKS)
+        raise
     for key in SETTING_NAMES:  # from now on the workspace's .env says where the database is
         os.environ.pop(key, None)
     os.chdir(ws.path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,35 @@ def test_a_workspace_held_by_another_program_is_not_reset_and_says_why(monkeypat
     assert caught.value._render_traceback_() == [message]
     assert (ws.path / "mine.py").read_text() == "kept"  # nothing lost
     assert {"categories", "products"} <= tables(ws.sync_url)  # the database was not reset either
+
+
+FAILED_SETUP = """
+import os, sys
+from pathlib import Path
+import course
+from course.paths import CHECKOUT, NOTEBOOKS
+os.chdir(CHECKOUT)
+course.setup("zz-setup-ok", start="app")
+assert Path.cwd() != CHECKOUT
+try:
+    course.setup("zz-setup-fails", start="no-such-state")
+except ValueError as error:
+    assert "unknown starting state" in str(error)
+assert Path.cwd() == NOTEBOOKS, Path.cwd()
+try:
+    course.query("SELECT 1")
+except RuntimeError as error:
+    assert "setup cell" in str(error)
+else:
+    raise AssertionError("the previous workspace was used")
+print("ok")
+"""
+
+
+def test_a_failed_setup_leaves_the_kernel_outside_the_checkout() -> None:
+    """Else the notebook's next relative write (`%%writefile app/models/…`) would change the course's own app/.
+
+    In a process of its own, as a kernel would run it: setup changes the current folder and sys.path.
+    """
+    done = subprocess.run([sys.executable, "-c", FAILED_SETUP], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -8,7 +8,7 @@ the exercises of ``course.exercises.nb16`` check the learner's folder and databa
 
 Where the learner's folder is: ``COURSE_CAPSTONE_DIR`` if set; in a kernel started by the course's
 own test suite (nbval's replay, the exercise runs), a folder in that suite's temporary folder;
-else ``notebooks/my-fastapi-app/`` (git-ignored; JupyterLab's file browser, editor and terminals
+else ``notebooks/my-fastapi-app/`` (``my-fastapi-app<suffix>`` with ``COURSE_WORKSPACE_SUFFIX``; git-ignored; JupyterLab's file browser, editor and terminals
 reach it, and no setup cell resets it). Nothing here deletes or overwrites
 what the learner wrote: ``write`` and ``edit`` keep a changed file in ``.course-attempts/`` first.
 """
@@ -62,7 +62,9 @@ def folder() -> Path:
     if mode == "test run":
         suffix = os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
         return Path(os.environ["COURSE_TEST_KERNELS"]) / "capstone" / (DEFAULT_NAME + suffix)
-    return NOTEBOOKS / DEFAULT_NAME  # inside JupyterLab's root (its editor and terminal reach it), not in workspaces/
+    # inside JupyterLab's root (its editor and terminal reach it), not in workspaces/; a suffix (the
+    # benchmark's, another edition's) keeps the learner's own folder out of reach
+    return NOTEBOOKS / (DEFAULT_NAME + os.environ.get("COURSE_WORKSPACE_SUFFIX", ""))
 
 
 def database_name() -> str:
@@ -73,7 +75,7 @@ def database_name() -> str:
     elif mode == "test run":
         tag = "-run" + os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
     else:
-        tag = ""
+        tag = os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
     return database_name_for("16-capstone" + tag)
 
 
