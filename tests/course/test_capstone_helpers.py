@@ -25,9 +25,12 @@ def test_the_folder_an_override_a_test_run_and_the_default(monkeypatch: pytest.M
     assert capstone.folder() == tmp_path / "capstone" / "my-fastapi-app-ex16-r25"
     in_a_test_run = capstone.database_name()
     monkeypatch.delenv("COURSE_TEST_KERNELS")
+    assert capstone.folder() == NOTEBOOKS / "my-fastapi-app-ex16-r25"  # a suffix (the benchmark's) never meets the learner's
+    with_a_suffix = capstone.database_name()
+    monkeypatch.delenv("COURSE_WORKSPACE_SUFFIX")
     assert capstone.folder() == NOTEBOOKS / "my-fastapi-app"  # never in notebooks/workspaces/, which setup cells reset
     assert capstone.where() == "notebooks/my-fastapi-app/, beside this notebook"
-    assert len({given, in_a_test_run, capstone.database_name()}) == 3
+    assert len({given, in_a_test_run, with_a_suffix, capstone.database_name()}) == 4
 
 
 def test_the_env_file_keeps_any_password(tmp_path: Path) -> None:

@@ -88,7 +88,8 @@ def where() -> str:
     """The folder in words, without this machine's absolute path (the default and the test runs say the same)."""
     if _mode() == "given":
         return f"{folder()} (from {ENV_VARIABLE})"
-    return f"notebooks/{DEFAULT_NAME}/, beside this notebook"
+    name = DEFAULT_NAME if _mode() == "test run" else folder().name  # a test run prints what the learner sees
+    return f"notebooks/{name}/, beside this notebook"
 
 
 # The folder and its database ---------------------------------------------------------------------
