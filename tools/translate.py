@@ -25,7 +25,10 @@ says to execute the notebook for real (``python run.py execute ru/NN``).
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 TRANSLATIONS = ROOT / "translations"
 LANGUAGES = {"ru": "Russian"}
+PACKAGE = ROOT / "src" / "course"
+COURSE_CATALOGUE = "course.po"  # the course package's messages (course.i18n.tr)
+MESSAGE_CALLS = ("tr", "N_")
+EXERCISE_TEXTS = ("title", "explanation")  # Exercise(...) keywords shown to the learner through tr()
 SETUP_CALL = re.compile(r"course\.setup\((?P<args>[^()]*)\)")
 
 
@@ -232,14 +239,126 @@ def code_differences(english: Path, translated: Path, lang: str) -> list[str]:
     return found
 
 
+# --------------------------------------------------------------------------- the course's messages
+
+
+def course_messages(package: Path = PACKAGE) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+    """Every message of the package (msgid → where), and the calls extraction cannot read.
+
+    A message is the literal first argument of ``tr(...)`` or ``N_(...)``, or the literal ``title=`` /
+    ``explanation=`` of an ``Exercise(...)``. ``tr(f"...")`` cannot be translated (its text is made
+    before ``tr`` sees it): it is reported, as is a non-literal ``title``/``explanation``.
+    """
+    found: dict[str, list[tuple[str, str]]] = {}
+    unreadable = []
+    for path in sorted(package.rglob("*.py")):
+        where = path.relative_to(package.parent).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            texts: list[ast.expr] = []
+            if name in MESSAGE_CALLS and node.args:
+                texts = [node.args[0]]
+            elif name == "Exercise":
+                texts = [k.value for k in node.keywords if k.arg in EXERCISE_TEXTS]
+            for text in texts:
+                if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                    found.setdefault(text.value, []).append((where, str(node.lineno)))
+                elif isinstance(text, ast.JoinedStr) or name == "Exercise":
+                    unreadable.append(f"{where}:{node.lineno}: {name}() needs a literal English text with {{placeholders}}")
+    return found, unreadable
+
+
+def course_catalogue_path(lang: str, translations: Path = TRANSLATIONS) -> Path:
+    return translations / lang / COURSE_CATALOGUE
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{name}`` fields of a message, sorted (a translation must keep the same ones)."""
+    try:
+        return sorted({field for _, field, _, _ in string.Formatter().parse(text) if field is not None})
+    except ValueError as error:
+        return [f"<unbalanced braces: {error}>"]
+
+
+def update_course(lang: str, package: Path = PACKAGE, translations: Path = TRANSLATIONS) -> Changes:
+    """Bring the course package's catalogue in step with its messages, keeping every translation it can."""
+    messages, _ = course_messages(package)
+    path = course_catalogue_path(lang, translations)
+    old = load(path) if path.exists() else _new_catalogue(Path("course"), lang)
+    by_id = {entry.msgid: entry for entry in old}
+    po = _new_catalogue(Path("course"), lang)
+    po.metadata.update({k: v for k, v in old.metadata.items() if k not in po.metadata})
+    gone = [e for e in old if e.msgid not in messages and e.msgstr]
+    changes = Changes()
+    for msgid, where in messages.items():
+        entry = by_id.get(msgid)
+        if entry is not None:
+            entry.obsolete = False
+            entry.occurrences = where
+            po.append(entry)
+            continue
+        changes.new.append(msgid)
+        close = difflib.get_close_matches(msgid, [e.msgid for e in gone], n=1, cutoff=0.8)
+        if close:  # most likely the same message, reworded: its translation, for a translator to revise
+            before = next(e for e in gone if e.msgid == close[0])
+            po.append(
+                polib.POEntry(msgid=msgid, msgstr=before.msgstr, flags=["fuzzy"], previous_msgid=before.msgid, occurrences=where)
+            )
+            continue
+        po.append(polib.POEntry(msgid=msgid, msgstr="", occurrences=where))
+    for entry in gone:
+        changes.removed.append(entry.msgid)
+        entry.obsolete = True
+        entry.occurrences = []
+        po.append(entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(path))
+    return changes
+
+
+def course_problems(lang: str, package: Path = PACKAGE, translations: Path = TRANSLATIONS) -> list[str]:
+    """Every message of the package without a current, well-formed translation (empty: all translated)."""
+    messages, unreadable = course_messages(package)
+    path = course_catalogue_path(lang, translations)
+    if not path.exists():
+        return [*unreadable, f"no catalogue {path.relative_to(translations.parent)} yet (python run.py translate update)"]
+    entries = {entry.msgid: entry for entry in load(path) if not entry.obsolete}
+    found = list(unreadable)
+    for msgid, where in messages.items():
+        entry = entries.get(msgid)
+        place = f"{where[0][0]}:{where[0][1]} {msgid.splitlines()[0][:60]!r}"
+        if entry is None:
+            found.append(f"{place}: new, not in the catalogue (python run.py translate update)")
+        elif not entry.msgstr.strip():
+            found.append(f"{place}: not translated yet")
+        elif "fuzzy" in entry.flags:
+            found.append(f"{place}: the English text changed since it was translated (fuzzy): revise the translation")
+        elif placeholders(entry.msgstr) != placeholders(msgid):
+            found.append(
+                f"{place}: the translation's {{placeholders}} {placeholders(entry.msgstr)} are not the English {placeholders(msgid)}"
+            )
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python run.py translate", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["update", "status", "build"])
-    parser.add_argument("notebooks", nargs="*", help="number prefixes (default: every notebook)")
+    parser.add_argument("notebooks", nargs="*", help="number prefixes, or course for the package's messages (default: all)")
     parser.add_argument("--lang", default="ru", choices=sorted(LANGUAGES))
     args = parser.parse_args(argv)
-    chosen = english_notebooks(NOTEBOOKS, args.notebooks)
+    numbers = [item for item in args.notebooks if item != "course"]
+    chosen = english_notebooks(NOTEBOOKS, numbers) if numbers or not args.notebooks else []
+    with_course = not args.notebooks or "course" in args.notebooks
     if args.action == "update":
+        if with_course:
+            changes = update_course(args.lang)
+            if changes:
+                print(
+                    f"{course_catalogue_path(args.lang).relative_to(ROOT)}: {len(changes.new)} new (close ones marked fuzzy), "
+                    f"{len(changes.removed)} removed (obsolete)"
+                )
         for notebook in chosen:
             changes = update(notebook, args.lang)
             if changes:
@@ -248,13 +367,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{len(changes.changed)} changed (marked fuzzy), {len(changes.removed)} removed (obsolete)"
                 )
         left = [p for notebook in chosen for p in problems(notebook, args.lang)]
-        print(f"{len(left)} cells need a translator" + (": python run.py translate status" if left else ""))
+        left += course_problems(args.lang) if with_course else []
+        print(f"{len(left)} cells and messages need a translator" + (": python run.py translate status" if left else ""))
         return 0
     if args.action == "status":
         left = [p for notebook in chosen for p in problems(notebook, args.lang)]
+        left += course_problems(args.lang) if with_course else []
         for line in left:
             print(line)
-        print(f"{len(left)} cells need a translator in {len(chosen)} notebooks ({LANGUAGES[args.lang]})")
+        print(
+            f"{len(left)} cells and messages need a translator in {len(chosen)} notebooks and the course package ({LANGUAGES[args.lang]})"
+        )
         return 1 if left else 0
     for notebook in chosen:
         to_run = build(notebook, args.lang)

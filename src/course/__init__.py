@@ -90,10 +90,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'course' has no attribute {name!r}")
 
 
-def setup(name: str, start: str = "app") -> Workspace:
-    """Give notebook ``name`` a fresh workspace and database at starting state ``start``."""
+def setup(name: str, start: str = "app", language: str = "en") -> Workspace:
+    """Give notebook ``name`` a fresh workspace and database at starting state ``start``.
+
+    ``language``: the edition's (``"ru"`` in ``notebooks/ru/``): the course's messages from now on,
+    and a workspace and database of the edition's own (``07-evolving-the-schema-ru``), so that both
+    editions of a notebook can run side by side.
+    """
     import sys
 
+    from course import i18n
     from course.database import SETTING_NAMES
     from course.paths import CHECKOUT, NOTEBOOKS
     from course.workspace import create_workspace
@@ -103,7 +109,9 @@ def setup(name: str, start: str = "app") -> Workspace:
     os.chdir(CHECKOUT)  # out of the old workspace, which create_workspace may delete
     try:
         # Tests that run a notebook beside nbval (or a second copy of it) add a suffix to stay apart.
-        ws = create_workspace(name + os.environ.get("COURSE_WORKSPACE_SUFFIX", ""), start)
+        i18n.set_language(language)
+        edition = "" if language == "en" else f"-{language}"
+        ws = create_workspace(name + edition + os.environ.get("COURSE_WORKSPACE_SUFFIX", ""), start)
     except BaseException:
         # Never leave the kernel in the checkout: there, the notebook's next `%%writefile app/…`
         # or edit would change the course's own app/. In notebooks/, such a path does not exist.

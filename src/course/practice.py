@@ -21,10 +21,11 @@ from pathlib import Path
 
 from course import exercises, snapshots
 from course.exercises import NOT_STARTED, SOLVED, WRONG, Exercise, Verdict
+from course.i18n import N_, language, tr
 from course.paths import WORKSPACES
 
-MARKS = {SOLVED: "✅ Well done", WRONG: "❌ Not yet", NOT_STARTED: "⬜ Not yet"}
-PROGRESS_MARKS = {SOLVED: "✅ solved", WRONG: "✏️ attempted", NOT_STARTED: "· not started"}
+MARKS = {SOLVED: N_("✅ Well done"), WRONG: N_("❌ Not yet"), NOT_STARTED: N_("⬜ Not yet")}  # shown through tr()
+PROGRESS_MARKS = {SOLVED: N_("✅ solved"), WRONG: N_("✏️ attempted"), NOT_STARTED: N_("· not started")}
 
 
 class ExerciseError(RuntimeError):
@@ -39,7 +40,13 @@ def _workspace(exercise: Exercise):  # -> Workspace
 
     ws = course._current
     if ws is None or not ws.name.startswith(exercise.notebook_number + "-"):
-        raise ExerciseError(f"Exercise {exercise.id} belongs to notebook {exercise.notebook_number}: run its setup cell first.")
+        raise ExerciseError(
+            tr(
+                "Exercise {id} belongs to notebook {notebook}: run its setup cell first.",
+                id=exercise.id,
+                notebook=exercise.notebook_number,
+            )
+        )
     return ws
 
 
@@ -49,8 +56,12 @@ def start(exercise_id: str) -> None:
     ws = _workspace(exercise)
     _without_sql_connection(lambda: snapshots.take(ws, exercise.id))
     print(
-        f"Exercise {exercise.id} · {exercise.title}: type your answer in the cell below (add cells if you like).\n"
-        f'Your workspace is saved as it is now: course.restart_exercise("{exercise.id}") brings it back.'
+        tr(
+            "Exercise {id} · {title}: type your answer in the cell below (add cells if you like).\n"
+            'Your workspace is saved as it is now: course.restart_exercise("{id}") brings it back.',
+            id=exercise.id,
+            title=tr(exercise.title),
+        )
     )
 
 
@@ -61,7 +72,9 @@ def verdict_of(exercise: Exercise, ws) -> Verdict:  # ws: Workspace
         return exercise.check(ws)
     except Exception as error:  # noqa: BLE001 - a check must not fail with a traceback; say what it could not read
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return exercises.wrong(f"the check could not read your work ({type(error).__name__}: {first}).")
+        return exercises.wrong(
+            tr("the check could not read your work ({error}: {first}).", error=type(error).__name__, first=first)
+        )
     finally:
         os.chdir(here)
 
@@ -72,7 +85,7 @@ def check(exercise_id: str) -> None:
     ws = _workspace(exercise)
     result = verdict_of(exercise, ws)
     _record(ws.name, exercise.id, result.status)
-    print(f"{MARKS[result.status]}: {result.message}")
+    print(f"{tr(MARKS[result.status])}: {result.message}")
 
 
 def solution(exercise_id: str) -> None:
@@ -81,10 +94,10 @@ def solution(exercise_id: str) -> None:
 
     exercise = exercises.get(exercise_id)
     code = html.escape(exercise.solution.strip("\n"))
-    note = _markdown_to_html(exercise.explanation) if exercise.explanation else ""
+    note = _markdown_to_html(tr(exercise.explanation)) if exercise.explanation else ""
     display(
         HTML(
-            f'<details class="course-solution"><summary>Show a solution to exercise {exercise.id}</summary>\n'
+            f'<details class="course-solution"><summary>{tr("Show a solution to exercise {id}", id=exercise.id)}</summary>\n'
             f'<pre><code class="language-python">{code}</code></pre>\n{note}</details>'
         )
     )
@@ -95,7 +108,7 @@ def catch_up(exercise_id: str) -> None:
     exercise = exercises.get(exercise_id)
     ws = _workspace(exercise)
     if verdict_of(exercise, ws).solved:
-        print(f"Your solution to {exercise.id} is in place: the chapter continues from your workspace.")
+        print(tr("Your solution to {id} is in place: the chapter continues from your workspace.", id=exercise.id))
         return
     kept = None
     if snapshots.exists(ws, exercise.id):
@@ -104,12 +117,16 @@ def catch_up(exercise_id: str) -> None:
     after = verdict_of(exercise, ws)
     if not after.solved:
         raise ExerciseError(
-            f"The course could not apply the solution of {exercise.id} ({after.message}). "
-            "Run the notebook again from its setup cell (Run → Run All Above Selected Cell)."
+            tr(
+                "The course could not apply the solution of {id} ({message}). "
+                "Run the notebook again from its setup cell (Run → Run All Above Selected Cell).",
+                id=exercise.id,
+                message=after.message,
+            )
         )
     print(
-        f"Your workspace now matches the chapter's: exercise {exercise.id} done the course's way."
-        + _kept(kept, "the database holds the course's solution")
+        tr("Your workspace now matches the chapter's: exercise {id} done the course's way.", id=exercise.id)
+        + _kept(kept, tr("the database holds the course's solution"))
     )
 
 
@@ -118,35 +135,39 @@ def restart_exercise(exercise_id: str) -> None:
     exercise = exercises.get(exercise_id)
     ws = _workspace(exercise)
     if not snapshots.exists(ws, exercise.id):
-        raise ExerciseError(f"Run the exercise cell (it starts with %exercise {exercise.id}) first.")
+        raise ExerciseError(tr("Run the exercise cell (it starts with %exercise {id}) first.", id=exercise.id))
     kept = _without_sql_connection(lambda: snapshots.restore(ws, exercise.id))
-    print(f"The workspace is back where exercise {exercise.id} starts." + _kept(kept, "the database is as the exercise found it"))
+    print(
+        tr("The workspace is back where exercise {id} starts.", id=exercise.id)
+        + _kept(kept, tr("the database is as the exercise found it"))
+    )
 
 
 def _kept(kept: Path | None, database: str) -> str:
     """Where the learner's own work went: files in the attempts folder, SQL in their notebook cells."""
-    parts = [f"your files are kept in {kept.relative_to(WORKSPACES.parent).as_posix()}/"] if kept else []
-    said = "; ".join([*parts, database, "what you typed stays in your cells"])
+    parts = [tr("your files are kept in {folder}/", folder=kept.relative_to(WORKSPACES.parent).as_posix())] if kept else []
+    said = "; ".join([*parts, database, tr("what you typed stays in your cells")])
     return " " + said[0].upper() + said[1:] + "."
 
 
 def progress(notebook: str | None = None) -> None:
     """A table of the course's exercises (or one notebook's: ``progress("07")``): solved, attempted, not started."""
     names = exercises.notebook_names()
+    edition = "" if language() == "en" else f"-{language()}"  # the edition's own workspaces (course.setup)
     rows = []
     for exercise in exercises.registry().values():
         if notebook is not None and exercise.notebook_number != notebook:
             continue
-        status = _recorded(names[exercise.notebook_number]).get(exercise.id, NOT_STARTED)
-        title = ("On your own: " if exercise.on_your_own else "") + exercise.title
-        rows.append((exercise.id, title, PROGRESS_MARKS[status]))
+        status = _recorded(names[exercise.notebook_number] + edition).get(exercise.id, NOT_STARTED)
+        title = (tr("On your own: ") if exercise.on_your_own else "") + tr(exercise.title)
+        rows.append((exercise.id, title, tr(PROGRESS_MARKS[status])))
     width = max((len(r[1]) for r in rows), default=10)
-    print(f"{'':5} {'Exercise':{width}}  Status")
+    print(f"{'':5} {tr('Exercise'):{width}}  {tr('Status')}")
     for number, title, status in rows:
         print(f"{number:5} {title:{width}}  {status}")
     counts = [r[2] for r in rows]
-    solved_count = sum(1 for c in counts if c == PROGRESS_MARKS[SOLVED])
-    print(f"\n{solved_count} of {len(rows)} solved.")
+    solved_count = sum(1 for c in counts if c == tr(PROGRESS_MARKS[SOLVED]))
+    print("\n" + tr("{solved} of {total} solved.", solved=solved_count, total=len(rows)))
 
 
 # Progress: one small JSON file per workspace, so notebooks running in parallel never write the same file.

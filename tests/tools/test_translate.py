@@ -151,9 +151,111 @@ def test_the_command_line_reports_and_fails_on_work_left(tmp_path: Path) -> None
 def test_every_catalogue_in_the_repository_is_current() -> None:
     """Each catalogue present follows its English notebook; each edition present has its code."""
     for catalogue in sorted((ROOT / "translations").glob("*/*.po")):
+        if catalogue.name == translate.COURSE_CATALOGUE:
+            assert translate.course_problems(catalogue.parent.name) == []
+            continue
         lang, notebook = catalogue.parent.name, ROOT / "notebooks" / f"{catalogue.stem}.ipynb"
         assert notebook.exists(), f"{catalogue.relative_to(ROOT)} has no English notebook"
         assert translate.problems(notebook, lang) == []
         edition = translate.translated_path(notebook, lang)
         if edition.exists():
             assert translate.code_differences(notebook, edition, lang) == []
+
+
+PACKAGE_SOURCE = {
+    "checks.py": """
+from course.i18n import N_, tr
+from course.exercises import Exercise
+
+MARKS = {"ok": N_("✅ solved")}
+
+
+def check(ws):
+    return tr("`{table}` has {count} rows, not 8.", table="products", count=3)
+
+
+def untranslatable(ws):
+    return tr(f"{ws} is not at head")
+
+
+EXERCISES = [Exercise(id="99.1", title="A literal title", check=check, solution="", explanation="Why it works.")]
+""",
+}
+
+
+def _package(tmp_path: Path, files: dict[str, str]) -> Path:
+    package = tmp_path / "src" / "course"
+    package.mkdir(parents=True, exist_ok=True)
+    for name, source in files.items():
+        (package / name).write_text(source, encoding="utf-8")
+    return package
+
+
+def test_the_course_messages_are_extracted_and_an_f_string_is_named(tmp_path: Path) -> None:
+    package = _package(tmp_path, PACKAGE_SOURCE)
+    messages, unreadable = translate.course_messages(package)
+    assert set(messages) == {"✅ solved", "`{table}` has {count} rows, not 8.", "A literal title", "Why it works."}
+    assert messages["A literal title"] == [("course/checks.py", "16")]
+    assert unreadable == ["course/checks.py:13: tr() needs a literal English text with {placeholders}"]
+
+
+def test_the_course_catalogue_keeps_translations_marks_rewordings_and_checks_placeholders(tmp_path: Path) -> None:
+    package = _package(
+        tmp_path,
+        {"checks.py": 'from course.i18n import tr\ntr("`{table}` has {count} rows, not 8.")\ntr("Run the setup cell first.")\n'},
+    )
+    translations = tmp_path / "translations"
+    translate.update_course("ru", package, translations)
+    path = translate.course_catalogue_path("ru", translations)
+    po = polib.pofile(str(path))
+    for entry in po:
+        entry.msgstr = {"Run the setup cell first.": "Сначала выполните ячейку настройки."}.get(
+            entry.msgid, "В `{table}` {count} строк, а не 8."
+        )
+    po.save()
+    assert translate.course_problems("ru", package, translations) == []
+
+    (package / "checks.py").write_text(
+        'from course.i18n import tr\ntr("`{table}` has {count} rows, not 8 rows.")\ntr("Run the setup cell first.")\n'
+    )
+    changes = translate.update_course("ru", package, translations)
+    assert changes.new == ["`{table}` has {count} rows, not 8 rows."] and changes.removed == [
+        "`{table}` has {count} rows, not 8."
+    ]
+    reworded = polib.pofile(str(path)).find("`{table}` has {count} rows, not 8 rows.")
+    assert reworded is not None and "fuzzy" in reworded.flags and reworded.previous_msgid == "`{table}` has {count} rows, not 8."
+    assert polib.pofile(str(path)).find("Run the setup cell first.").msgstr == "Сначала выполните ячейку настройки."
+    assert [p.split(": ", 1)[1] for p in translate.course_problems("ru", package, translations)] == [
+        "the English text changed since it was translated (fuzzy): revise the translation"
+    ]
+
+    po = polib.pofile(str(path))
+    entry = po.find("`{table}` has {count} rows, not 8 rows.")
+    entry.flags, entry.msgstr = [], "В таблице {tabel} {count} строк."  # a misspelt placeholder
+    po.save()
+    (problem,) = translate.course_problems("ru", package, translations)
+    assert "{placeholders} ['count', 'tabel'] are not the English ['count', 'table']" in problem
+
+
+def test_tr_speaks_the_notebook_language_and_falls_back_to_english(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from course import i18n
+
+    catalogue = tmp_path / "ru" / "course.po"
+    catalogue.parent.mkdir()
+    po = polib.POFile()
+    po.append(polib.POEntry(msgid="{count} of {total} solved.", msgstr="Решено: {count} из {total}."))
+    po.append(polib.POEntry(msgid="Changed since.", msgstr="Устарело.", flags=["fuzzy"]))
+    po.save(str(catalogue))
+    monkeypatch.setattr(i18n, "TRANSLATIONS", tmp_path)
+    i18n.translations.cache_clear()
+    monkeypatch.setattr(i18n, "_language", "en")
+    assert i18n.tr("{count} of {total} solved.", count=2, total=5) == "2 of 5 solved."
+    i18n.set_language("ru")
+    try:
+        assert i18n.tr("{count} of {total} solved.", count=2, total=5) == "Решено: 2 из 5."
+        assert i18n.tr("Changed since.") == "Changed since."  # a fuzzy translation is not shown
+        assert i18n.tr("Never translated {x}.", x=1) == "Never translated 1."
+        with pytest.raises(i18n.UnknownLanguage, match='choose one of "en" \\(English\\), "ru" \\(Russian\\)'):
+            i18n.set_language("de")
+    finally:
+        i18n.translations.cache_clear()
