@@ -3,6 +3,8 @@
     python run.py lab     set everything up, then open the course in JupyterLab
     python run.py test    set everything up, then run the whole test suite
 
+``python run.py lab --lang ru`` opens the Russian edition (notebooks/ru/), JupyterLab's interface in Russian.
+
 (On Windows, in PowerShell: ``py run.py lab``; on macOS: ``python3 run.py lab``.)
 Setting up means: a virtual environment in ``.venv/`` made with a Python 3.11+ (this
 one, or another found on the machine), the exact pins of ``requirements.txt`` installed

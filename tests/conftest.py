@@ -98,10 +98,10 @@ MODULE_S = {
 
 
 def _scope_weight(scope: str) -> float:
-    notebook = re.search(r"notebooks/(\d\d)-[^/]*\.ipynb$", scope)
+    notebook = re.search(r"notebooks/(?:ru/)?(\d\d)-[^/]*\.ipynb$", scope)
     if notebook:  # nbval's replay
         return NOTEBOOK_RUN_S.get(notebook.group(1), 10)
-    exercise_run = re.search(r"::TestNotebook(\d\d)(?:RestartAt(\d+)|Answers)$", scope)
+    exercise_run = re.search(r"::TestNotebook(\d\d)(?:RestartAt(\d+)|Answers(?:Ru)?)$", scope)
     if exercise_run:  # a part of the notebook once, or all of it with every cell twice
         fraction = int(exercise_run.group(2)) / 100 if exercise_run.group(2) else 2.0
         return NOTEBOOK_RUN_S.get(exercise_run.group(1), 10) * fraction

@@ -2,6 +2,7 @@
 
     python run.py execute                          every notebook, one after another
     python run.py execute 03 notebooks/05-*.ipynb  some (a number prefix or a path)
+    python run.py execute ru/03 ru                 the Russian edition's (notebooks/ru/): one, or all
 
 Each notebook runs top to bottom in a fresh kernel, in ``notebooks/``, as strict nbval will
 replay it. A cell that raises stops the run, unless it is tagged ``raises-exception``
@@ -29,9 +30,16 @@ def notebooks(selection: list[str]) -> list[Path]:
     chosen = []
     for item in selection:
         path = Path(item)
-        matches = [path.resolve()] if path.suffix == ".ipynb" else [p for p in every if p.name.startswith(item)]
+        edition, _, prefix = item.replace("\\", "/").rpartition("/") if path.suffix != ".ipynb" else ("", "", item)
+        folder = NOTEBOOKS / edition if edition else NOTEBOOKS
+        if path.suffix == ".ipynb":
+            matches = [path.resolve()]
+        elif not edition and (NOTEBOOKS / item).is_dir():  # "ru": the whole edition
+            matches = sorted((NOTEBOOKS / item).glob("[0-9][0-9]-*.ipynb"))
+        else:
+            matches = [p for p in sorted(folder.glob("[0-9][0-9]-*.ipynb")) if p.name.startswith(prefix)]
         if not matches or not matches[0].exists():
-            raise SystemExit(f"no notebook matches {item!r} (give a number such as 03, or a path)")
+            raise SystemExit(f"no notebook matches {item!r} (give a number such as 03, ru/03 for the Russian edition, or a path)")
         chosen += matches
     return chosen
 

@@ -19,7 +19,9 @@ ids and slide metadata, the Markdown from the catalogue, the code cells unchange
 must differ between editions (``code_for``: the setup call names the edition's language, so
 both editions run side by side with workspaces of their own). The outputs of code cells whose
 code did not change are kept from the previous build; the others are cleared, and ``build``
-says to execute the notebook for real (``python run.py execute ru/NN``).
+says to execute the notebook for real (``python run.py execute ru/NN``). Russian runs longer than
+English: ``python run.py slides --fit --lang ru`` splits the slides that no longer fit at 1280×800,
+and later builds keep those splits.
 """
 
 from __future__ import annotations
@@ -205,6 +207,7 @@ def build(notebook: Path, lang: str, translations: Path = TRANSLATIONS) -> list[
     to_run = []
     for cell in english.cells:
         new = nbformat.from_dict(cell)
+        _keep_fitting(new, previous.get(cell["id"]))
         if cell.cell_type == "markdown":
             new.source = entries[context(cell)].msgstr
         elif cell.cell_type == "code":
@@ -222,6 +225,22 @@ def build(notebook: Path, lang: str, translations: Path = TRANSLATIONS) -> list[
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(edition, target)
     return to_run
+
+
+FIT_SPLIT = "subslide"  # what ``python run.py slides --fit`` makes of a cell that starts a slide's overflow
+FIT_TAG = "slide-scroll"  # what it tags a cell taller than a whole slide with
+
+
+def _keep_fitting(cell: nbformat.NotebookNode, before: nbformat.NotebookNode | None) -> None:
+    """The splits ``slides --fit`` made in the previous build of the edition (its text runs longer than English)."""
+    if before is None:
+        return
+    split = before.metadata.get("slideshow", {}).get("slide_type") == FIT_SPLIT
+    if split and cell.metadata.get("slideshow", {}).get("slide_type") in ("-", "fragment"):
+        cell.metadata["slideshow"] = {**cell.metadata.get("slideshow", {}), "slide_type": FIT_SPLIT}
+    tags = cell.metadata.get("tags", [])
+    if FIT_TAG in before.metadata.get("tags", []) and FIT_TAG not in tags:
+        cell.metadata["tags"] = [*tags, FIT_TAG]
 
 
 def code_differences(english: Path, translated: Path, lang: str) -> list[str]:
@@ -247,7 +266,9 @@ def course_messages(package: Path = PACKAGE) -> tuple[dict[str, list[tuple[str, 
 
     A message is the literal first argument of ``tr(...)`` or ``N_(...)``, or the literal ``title=`` /
     ``explanation=`` of an ``Exercise(...)``. ``tr(f"...")`` cannot be translated (its text is made
-    before ``tr`` sees it): it is reported, as is a non-literal ``title``/``explanation``.
+    before ``tr`` sees it): it is reported, as is a ``title``/``explanation`` made by formatting or
+    joining. One taken from a table (``EXPLANATIONS[n]``, ``step.title``) is the table's ``N_("…")``
+    literals; ``tests/tools/test_translate.py`` checks every registered exercise's texts at run time.
     """
     found: dict[str, list[tuple[str, str]]] = {}
     unreadable = []
@@ -265,7 +286,9 @@ def course_messages(package: Path = PACKAGE) -> tuple[dict[str, list[tuple[str, 
             for text in texts:
                 if isinstance(text, ast.Constant) and isinstance(text.value, str):
                     found.setdefault(text.value, []).append((where, str(node.lineno)))
-                elif isinstance(text, ast.JoinedStr) or name == "Exercise":
+                elif isinstance(text, (ast.JoinedStr, ast.BinOp)) or (
+                    name == "Exercise" and not isinstance(text, (ast.Name, ast.Attribute, ast.Subscript))
+                ):
                     unreadable.append(f"{where}:{node.lineno}: {name}() needs a literal English text with {{placeholders}}")
     return found, unreadable
 
@@ -375,9 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         left += course_problems(args.lang) if with_course else []
         for line in left:
             print(line)
-        print(
-            f"{len(left)} cells and messages need a translator in {len(chosen)} notebooks and the course package ({LANGUAGES[args.lang]})"
-        )
+        where = f"{len(chosen)} notebooks" + (" and the course package" if with_course else "")
+        print(f"{len(left)} cells and messages need a translator in {where} ({LANGUAGES[args.lang]})")
         return 1 if left else 0
     for notebook in chosen:
         to_run = build(notebook, args.lang)

@@ -164,7 +164,9 @@ def revision_graph() -> None:
 
 def _require() -> Workspace:
     if _current is None:
-        raise RuntimeError("Run the notebook's setup cell (course.setup(...)) first.")
+        from course.i18n import tr
+
+        raise RuntimeError(tr("Run the notebook's setup cell (course.setup(...)) first."))
     return _current
 
 

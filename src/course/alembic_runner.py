@@ -45,6 +45,7 @@ import traceback
 from pathlib import Path
 
 from course.database import SETTING_NAMES
+from course.i18n import tr
 
 # What the warm starter imports once; their top-level names decide when a command starts cold.
 PRELOADED = (
@@ -103,7 +104,14 @@ def run_module(
             argv, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
         )
     if check and proc.returncode != 0:
-        raise RuntimeError(f"{module} {' '.join(args)} failed in {cwd.name}:\n{proc.stdout}")
+        raise RuntimeError(
+            tr(
+                "{command} failed in {folder}:\n{output}",
+                command=f"{module} {' '.join(args)}",
+                folder=cwd.name,
+                output=proc.stdout,
+            )
+        )
     return proc
 
 

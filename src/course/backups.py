@@ -27,6 +27,8 @@ from pathlib import Path
 
 from sqlalchemy import URL, text
 
+from course.i18n import tr
+
 EXE = ".exe" if sys.platform == "win32" else ""
 
 
@@ -57,7 +59,7 @@ def tool_major(path: Path) -> int:
     out = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=True).stdout
     found = re.search(r"\(PostgreSQL\) (\d+)", out)
     if not found:
-        raise RuntimeError(f"{path} --version said {out.strip()!r}: not a PostgreSQL client tool?")
+        raise RuntimeError(tr("{path} --version said {said!r}: not a PostgreSQL client tool?", path=path, said=out.strip()))
     return int(found.group(1))
 
 
@@ -77,24 +79,41 @@ def client_tool(name: str, url: URL, *, embedded: bool | None = None) -> ClientT
     wheel = embedded_bin()
     if embedded:
         if wheel is None or not (wheel / f"{name}{EXE}").exists():
-            raise RuntimeError(f"the embedded server's wheel has no {name}: reinstall the course (python run.py)")
+            raise RuntimeError(tr("the embedded server's wheel has no {name}: reinstall the course (python run.py)", name=name))
         path = wheel / f"{name}{EXE}"
-        return ClientTool(path, tool_major(path), "the embedded server's own tools")
+        return ClientTool(path, tool_major(path), tr("the embedded server's own tools"))
     major = server_major(url)
     debian = Path(f"/usr/lib/postgresql/{major}/bin/{name}")
     if debian.exists():
-        return ClientTool(debian, tool_major(debian), f"the server's version, from /usr/lib/postgresql/{major}/bin")
+        return ClientTool(
+            debian, tool_major(debian), tr("the server's version, from {folder}", folder=f"/usr/lib/postgresql/{major}/bin")
+        )
     on_path = shutil.which(name)
     if on_path and tool_major(Path(on_path)) == major:
-        return ClientTool(Path(on_path), major, "the server's version, found on the PATH")
+        return ClientTool(Path(on_path), major, tr("the server's version, found on the PATH"))
     if wheel is not None and (wheel / f"{name}{EXE}").exists():
         path = wheel / f"{name}{EXE}"
         found = tool_major(path)
         if found == major:
-            return ClientTool(path, found, "the embedded wheel's, the server's version")
+            return ClientTool(path, found, tr("the embedded wheel's, the server's version"))
         if found > major:
-            return ClientTool(path, found, f"the embedded wheel's: no {name} {major} found, and {found} is newer than the server")
-    raise RuntimeError(f"no {name} found: install PostgreSQL {major}'s client tools (e.g. apt install postgresql-client-{major})")
+            return ClientTool(
+                path,
+                found,
+                tr(
+                    "the embedded wheel's: no {name} {major} found, and {found} is newer than the server",
+                    name=name,
+                    major=major,
+                    found=found,
+                ),
+            )
+    raise RuntimeError(
+        tr(
+            "no {name} found: install PostgreSQL {major}'s client tools (e.g. apt install postgresql-client-{major})",
+            name=name,
+            major=major,
+        )
+    )
 
 
 def libpq_env(url: URL) -> dict[str, str]:
@@ -122,7 +141,7 @@ def dump(url: URL, file: Path) -> ClientTool:
     file.parent.mkdir(parents=True, exist_ok=True)
     proc = _run(tool, ["--format=custom", "--no-owner", "--file", str(file)], url)
     if proc.returncode != 0:
-        raise RuntimeError(f"{tool} failed: {proc.stderr.strip()}")
+        raise RuntimeError(tr("{tool} failed: {error}", tool=tool, error=proc.stderr.strip()))
     return tool
 
 
@@ -132,5 +151,5 @@ def restore(url: URL, file: Path) -> ClientTool:
     args = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", "--dbname", url.database or ""]
     proc = _run(tool, [*args, str(file)], url)
     if proc.returncode != 0:
-        raise RuntimeError(f"{tool} failed: {proc.stderr.strip()}")
+        raise RuntimeError(tr("{tool} failed: {error}", tool=tool, error=proc.stderr.strip()))
     return tool

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL, Connection, Engine, create_engine, make_url, text
 
 from course.explain import explain_connection_error
+from course.i18n import tr
 from course.paths import CHECKOUT
 
 SYNC_DRIVER = "postgresql+psycopg"  # what %sql (ipython-sql) and the course's own queries use
@@ -73,10 +74,19 @@ class ServerSettings(BaseSettings):
     def describe(self) -> str:
         """Where the database is, in words, without the password (starts nothing)."""
         if self.uses_embedded_server:
-            return "embedded PostgreSQL (nothing configured)"
+            return tr("embedded PostgreSQL (nothing configured)")
         url = self.url
-        where = f"the socket in {url.query['host']}" if "host" in url.query else f"{url.host or 'localhost'}:{url.port or 5432}"
-        return f"configured PostgreSQL: database {url.database!r} as user {url.username!r} via {where}"
+        where = (
+            tr("the socket in {folder}", folder=url.query["host"])
+            if "host" in url.query
+            else f"{url.host or 'localhost'}:{url.port or 5432}"
+        )
+        return tr(
+            "configured PostgreSQL: database {database!r} as user {user!r} via {where}",
+            database=url.database,
+            user=url.username,
+            where=where,
+        )
 
 
 SETTING_NAMES = tuple(ServerSettings.model_fields)
@@ -147,7 +157,7 @@ def connect(url: URL, *, autocommit: bool = False) -> Iterator[Connection]:
     except OperationalError as error:
         if "permission denied for database" not in str(error):
             raise
-        tried = f"database {url.database!r} as {url.username!r}"
+        tried = tr("database {database!r} as {user!r}", database=url.database, user=url.username)
         raise DatabaseUnavailable(explain_connection_error(error.orig or error, tried)) from None
     with opened as conn:
         yield conn

@@ -15,6 +15,7 @@ from IPython.display import Markdown, display
 from sqlalchemy import URL, inspect, text
 
 from course.database import connect
+from course.i18n import tr
 
 
 def _type_name(column_type: object) -> str:
@@ -55,7 +56,7 @@ def schema_mermaid(url: URL) -> str:
                 relations.append(f'    {fk["referred_table"]} ||--o{{ {table} : "{", ".join(fk["constrained_columns"])}"')
         if not tables:
             lines.append("    EMPTY_DATABASE {")
-            lines.append('        none no_tables_yet "run alembic upgrade"')
+            lines.append(f'        none no_tables_yet "{tr("run alembic upgrade")}"')
             lines.append("    }")
         lines.extend(sorted(relations))
     return "\n".join(lines)

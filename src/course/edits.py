@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from course.i18n import N_, tr
 from course.show import excerpt_span, show_diff
 
 
@@ -26,7 +27,9 @@ class EditError(ValueError):
         return [str(self)]
 
 
-START_OVER = "Run the notebook's setup cell again to start the chapter over, or make the change in the editor."
+START_OVER = N_(
+    "Run the notebook's setup cell again to start the chapter over, or make the change in the editor."
+)  # shown through tr()
 
 
 def resolve(path: str | Path) -> Path:
@@ -35,12 +38,21 @@ def resolve(path: str | Path) -> Path:
     if not any(ch in text for ch in "*?["):
         found = Path(text)
         if not found.exists():
-            raise EditError(f"There is no file {found.as_posix()} in this workspace. {START_OVER}")
+            raise EditError(
+                tr("There is no file {path} in this workspace. {start_over}", path=found.as_posix(), start_over=tr(START_OVER))
+            )
         return found
     matches = sorted(Path(".").glob(text))
     if len(matches) != 1:
-        names = ", ".join(m.as_posix() for m in matches) or "none"
-        raise EditError(f"{text} should match exactly one file; it matches {len(matches)} ({names}).")
+        names = ", ".join(m.as_posix() for m in matches) or tr("none")
+        raise EditError(
+            tr(
+                "{pattern} should match exactly one file; it matches {count} ({names}).",
+                pattern=text,
+                count=len(matches),
+                names=names,
+            )
+        )
     return matches[0]
 
 
@@ -50,11 +62,11 @@ def edit_file(path: str | Path, old: str, new: str, *, count: int = 1) -> None:
     before = path.read_text(encoding="utf-8")
     found = before.count(old)
     if not new and found == 0:  # a deletion that already happened
-        print(f"Already done: {path.as_posix()} no longer has that text (this cell ran before).")
+        print(tr("Already done: {path} no longer has that text (this cell ran before).", path=path.as_posix()))
         return
     # Done already: the new text is there, and every occurrence of the old one is inside it.
     if new and new != old and before.count(new) >= count and found <= before.count(new) * new.count(old):
-        print(f"Already done: {path.as_posix()} has this change (this cell ran before). The change:")
+        print(tr("Already done: {path} has this change (this cell ran before). The change:", path=path.as_posix()))
         show_diff(before.replace(new, old), before, path.as_posix())
         return
     if found == count:
@@ -63,8 +75,14 @@ def edit_file(path: str | Path, old: str, new: str, *, count: int = 1) -> None:
         show_diff(before, after, path.as_posix())
         return
     raise EditError(
-        f"Cannot make this edit to {path.as_posix()}: the text to replace appears {found} time(s), not {count} "
-        f"(was the file changed by hand?). {START_OVER}"
+        tr(
+            "Cannot make this edit to {path}: the text to replace appears {found} time(s), not {count} "
+            "(was the file changed by hand?). {start_over}",
+            path=path.as_posix(),
+            found=found,
+            count=count,
+            start_over=tr(START_OVER),
+        )
     )
 
 
@@ -81,12 +99,12 @@ def replace_definition(path: str | Path, name: str, body: str) -> None:
         first, last = _span(path, lines, name)
     except EditError:
         if _body(body) in before:  # the body renamed NAME, and this cell ran before
-            print(f"Already done: {path.as_posix()} has this code (this cell ran before).")
+            print(tr("Already done: {path} has this code (this cell ran before).", path=path.as_posix()))
             return
         raise
     after = "".join(lines[:first]) + _body(body) + "".join(lines[last:])
     if after == before:
-        print(f"No change: {name} in {path.as_posix()} already reads like this.")
+        print(tr("No change: {name} in {path} already reads like this.", name=name, path=path.as_posix()))
         return
     path.write_text(after, encoding="utf-8")
     show_diff(before, after, path.as_posix())
@@ -100,7 +118,7 @@ def insert_after(path: str | Path, name: str, body: str) -> None:
     _, last = _span(path, lines, name)
     body = body.rstrip("\n") + "\n"  # leading blank lines stay: they separate a new def from the one above
     if "".join(lines[last:]).lstrip("\n").startswith(body.lstrip("\n")):
-        print(f"Already done: {path.as_posix()} has these lines after {name} (this cell ran before).")
+        print(tr("Already done: {path} has these lines after {name} (this cell ran before).", path=path.as_posix(), name=name))
         return
     after = "".join(lines[:last]) + body + "".join(lines[last:])
     path.write_text(after, encoding="utf-8")
@@ -117,7 +135,14 @@ def _span(path: Path, lines: list[str], name: str) -> tuple[int, int]:
     try:
         return excerpt_span(path, plain, name)
     except SyntaxError as error:
-        raise EditError(f"{path.as_posix()} does not parse (line {error.lineno}: {error.msg}); fix it first.") from None
+        raise EditError(
+            tr(
+                "{path} does not parse (line {line}: {error}); fix it first.",
+                path=path.as_posix(),
+                line=error.lineno,
+                error=error.msg,
+            )
+        ) from None
     except ValueError as error:
         raise EditError(str(error)) from None
 
@@ -125,5 +150,5 @@ def _span(path: Path, lines: list[str], name: str) -> tuple[int, int]:
 def parse_magic_line(line: str) -> tuple[str, str]:
     parts = line.split()
     if len(parts) != 2:
-        raise EditError("Write the file and the name: %%replace app/models/product.py Product.price")
+        raise EditError(tr("Write the file and the name: %%replace app/models/product.py Product.price"))
     return parts[0], parts[1]

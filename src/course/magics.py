@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from course.alembic_runner import run_alembic
+from course.i18n import tr
 from course.paths import CHECKOUT
 from course.portable import portable
 from course.workspace import Workspace
@@ -55,9 +56,10 @@ def generated_before(workspace: Path, args: list[str]) -> str | None:
 
 def already_generated(path: str) -> str:
     """What ``%alembic revision -m MESSAGE`` says instead of writing a second file with that message."""
-    return (
-        f"Already generated: {path} has this message (this cell ran before), so it is not generated twice.\n"
-        "Delete that file first to generate it again."
+    return tr(
+        "Already generated: {path} has this message (this cell ran before), so it is not generated twice.\n"
+        "Delete that file first to generate it again.",
+        path=path,
     )
 
 

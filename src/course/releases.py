@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from course.i18n import N_, tr
+
 if TYPE_CHECKING:
     from course.workspace import Workspace
 
@@ -139,7 +141,7 @@ def run_releases(ws: Workspace, *modules: str) -> list[ReleaseRun]:
             _, err = proc.communicate(timeout=60)
             if not run.write or (run.read is None and not run.read_error):
                 lines = [line for line in err.strip().splitlines() if line.strip()]
-                run.problem = lines[-1] if lines else f"exit code {proc.returncode}"
+                run.problem = lines[-1] if lines else tr("exit code {code}", code=proc.returncode)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -151,18 +153,18 @@ def run_releases(ws: Workspace, *modules: str) -> list[ReleaseRun]:
 def _cell(run: ReleaseRun) -> list[str]:
     if run.problem:
         return [
-            "✗ the release did not run:",
+            tr("✗ the release did not run:"),
             *textwrap.wrap(run.problem, COLUMN - 2, initial_indent="  ", subsequent_indent="  "),
         ]
-    out = ["write ✓" if run.write == "ok" else "write ✗"]
+    out = [tr("write ✓") if run.write == "ok" else tr("write ✗")]
     if run.write != "ok":
         out += textwrap.wrap(run.write, COLUMN - 2, initial_indent="  ", subsequent_indent="  ")
     if run.read is not None:
-        out.append("read  ✓")
+        out.append(tr("read  ✓"))
         widths = [max(len(row[i]) for row in run.read) for i in range(len(run.read[0]))] if run.read else []
         out += [("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))).rstrip()[:COLUMN] for row in run.read]
     else:
-        out.append("read  ✗")
+        out.append(tr("read  ✗"))
         out += textwrap.wrap(run.read_error, COLUMN - 2, initial_indent="  ", subsequent_indent="  ")
     return out
 
@@ -216,10 +218,10 @@ class Racer:
 
 
 POLL_S = 0.02
-WAIT_EVENTS = {
-    "Lock/advisory": "an advisory lock (pg_advisory_xact_lock)",
-    "Lock/relation": "a lock on a table (the other's ALTER TABLE holds it)",
-    "Lock/transactionid": "the other transaction to end",
+WAIT_EVENTS = {  # shown through tr()
+    "Lock/advisory": N_("an advisory lock (pg_advisory_xact_lock)"),
+    "Lock/relation": N_("a lock on a table (the other's ALTER TABLE holds it)"),
+    "Lock/transactionid": N_("the other transaction to end"),
 }
 
 
@@ -282,20 +284,22 @@ def race(args: str = "upgrade head") -> None:
     racers = run_race(ws, split_command_line(args))
     for racer in racers:
         racer.output = relative_output(racer.output, ws)
-        ran = "; ".join(racer.ran) or "no migration (nothing to do)"
-        print(f"{racer.name}: exit code {racer.code & 0xFF if racer.code is not None else '?'} · ran: {ran}")
+        ran = "; ".join(racer.ran) or tr("no migration (nothing to do)")
+        code = racer.code & 0xFF if racer.code is not None else "?"
+        print(tr("{name}: exit code {code} · ran: {ran}", name=racer.name, code=code, ran=ran))
         if racer.code:
             print(f"   {racer.error[:150]}")
     if not racers[1].overlapped:
-        print("No race: A ran no migration (the database was at head already), so B started after it.")
+        print(tr("No race: A ran no migration (the database was at head already), so B started after it."))
     waited = racers[1].waited()
     if waited is None:
-        print("B did not wait for any lock")
+        print(tr("B did not wait for any lock"))
     else:
         event, seconds = waited
-        print(f"B waited for {WAIT_EVENTS.get(event, event)}: about {seconds:.1f} s")
+        what = tr(WAIT_EVENTS[event]) if event in WAIT_EVENTS else event
+        print(tr("B waited for {what}: about {seconds:.1f} s", what=what, seconds=seconds))
     versions = [row[0] for row in query("SELECT version_num FROM alembic_version")]
-    print(f"alembic_version: {', '.join(versions) or '(empty)'}")
+    print(f"alembic_version: {', '.join(versions) or tr('(empty)')}")
 
 
 def main() -> None:

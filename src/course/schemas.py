@@ -23,9 +23,22 @@ from sqlalchemy import URL, text
 
 from course.alembic_runner import run_module
 from course.database import connect, drop_database, fit_identifier, recreate_database, server_settings
+from course.i18n import N_, tr
 from course.workspace import Workspace
 
 BOOKKEEPING = ("alembic_version",)
+
+# How many of each kind of object, as Schema.summary() says it: (one, several), shown through tr().
+COUNTED = {
+    "table": (N_("{n} table"), N_("{n} tables")),
+    "column": (N_("{n} column"), N_("{n} columns")),
+    "constraint": (N_("{n} constraint"), N_("{n} constraints")),
+    "index": (N_("{n} index"), N_("{n} indexes")),
+    "enum": (N_("{n} enum"), N_("{n} enums")),
+    "sequence": (N_("{n} sequence"), N_("{n} sequences")),
+    "view": (N_("{n} view"), N_("{n} views")),
+    "trigger": (N_("{n} trigger"), N_("{n} triggers")),
+}
 
 # One row per object: (kind, name, definition). Everything here reads pg_catalog, which PostgreSQL 15 and 18 share.
 _OBJECTS = """
@@ -89,13 +102,8 @@ class Schema:
 
     def summary(self) -> str:
         """``4 tables, 27 columns, 13 constraints, 7 indexes, 1 enum, …`` (kinds that occur)."""
-        kinds = ("table", "column", "constraint", "index", "enum", "sequence", "view", "trigger")
-        parts = [
-            f"{n} {kind}{'es' if kind == 'index' and n != 1 else 's' if n != 1 else ''}"
-            for kind in kinds
-            if (n := self.count(kind))
-        ]
-        return ", ".join(parts).replace("indexs", "indexes")
+        parts = [tr(COUNTED[kind][n != 1], n=n) for kind in COUNTED if (n := self.count(kind))]
+        return ", ".join(parts)
 
 
 def _bookkeeping(name: str) -> bool:
@@ -116,9 +124,15 @@ def differences(a: Schema, b: Schema, names: tuple[str, str] = ("a", "b")) -> li
     for key in sorted(a.objects.keys() | b.objects.keys()):
         kind, name = key
         if key not in b.objects:
-            lines.append(f"only in {names[0]}: {kind} {name}" + (f" ({a.objects[key]})" if a.objects[key] else ""))
+            definition = f" ({a.objects[key]})" if a.objects[key] else ""
+            lines.append(
+                tr("only in {where}: {kind} {name}{definition}", where=names[0], kind=kind, name=name, definition=definition)
+            )
         elif key not in a.objects:
-            lines.append(f"only in {names[1]}: {kind} {name}" + (f" ({b.objects[key]})" if b.objects[key] else ""))
+            definition = f" ({b.objects[key]})" if b.objects[key] else ""
+            lines.append(
+                tr("only in {where}: {kind} {name}{definition}", where=names[1], kind=kind, name=name, definition=definition)
+            )
         elif a.objects[key] != b.objects[key]:
             lines.append(f"{kind} {name}: {names[0]} {a.objects[key]} / {names[1]} {b.objects[key]}")
     return lines
@@ -161,7 +175,14 @@ def alembic_on(ws: Workspace, database: str, *args: str, check: bool = True) -> 
     env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
     proc = run_module(ws.path, "alembic", list(args), check=False, env=env)
     if check and proc.returncode != 0:
-        raise RuntimeError(f"alembic {' '.join(args)} on {database} failed:\n{proc.stdout}")
+        raise RuntimeError(
+            tr(
+                "{command} on {database} failed:\n{output}",
+                command=f"alembic {' '.join(args)}",
+                database=database,
+                output=proc.stdout,
+            )
+        )
     return proc
 
 
@@ -181,7 +202,7 @@ def alembic_at(database: str, command: str, *, info: bool = True, last: int | No
     for line in trim(relative_output(proc.stdout, ws), info=info, last=last):
         print(line)
     if exit_code:
-        print(f"exit code: {proc.returncode & 0xFF}")
+        print(tr("exit code: {code}", code=proc.returncode & 0xFF))
 
 
 def revisions_in_order(ws: Workspace) -> list[str]:

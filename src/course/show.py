@@ -9,6 +9,8 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
+from course.i18n import N_, tr
+
 LANGUAGES = {".py": "python", ".ini": "ini", ".mako": "mako", ".toml": "toml", ".sql": "sql", ".md": "markdown"}
 
 
@@ -52,9 +54,16 @@ def excerpt_span(path: Path, lines: list[str], name: str) -> tuple[int, int]:
     return _ini_span(lines, name, path)
 
 
+NOT_FOUND = {  # shown through tr()
+    "definition": N_("no definition named {name!r} in {path}.{hint}"),
+    "section": N_("no section named {name!r} in {path}.{hint}"),
+    "option": N_("no option named {name!r} in {path}.{hint}"),
+}
+
+
 def _not_found(kind: str, name: str, path: Path, known: list[str]) -> ValueError:
-    hint = f" Names there: {', '.join(known)}." if known else ""
-    return ValueError(f"no {kind} named {name!r} in {path.as_posix()}.{hint}")
+    hint = tr(" Names there: {names}.", names=", ".join(known)) if known else ""
+    return ValueError(tr(NOT_FOUND[kind], name=name, path=path.as_posix(), hint=hint))
 
 
 def _python_span(lines: list[str], name: str, path: Path) -> tuple[int, int]:
@@ -62,7 +71,7 @@ def _python_span(lines: list[str], name: str, path: Path) -> tuple[int, int]:
     if name == "__doc__":
         node = tree.body[0] if tree.body and isinstance(tree.body[0], ast.Expr) else None
         if node is None or not isinstance(getattr(node, "value", None), ast.Constant):
-            raise ValueError(f"{path.as_posix()} has no module docstring")
+            raise ValueError(tr("{path} has no module docstring", path=path.as_posix()))
         return node.lineno - 1, node.end_lineno or node.lineno
     body: list[ast.stmt] = tree.body
     found: ast.stmt | None = None
@@ -123,7 +132,7 @@ def _region(lines: list[str], region: str, path: Path) -> list[str]:
     marker = re.compile(rf"^\s*#\s*region\s+{re.escape(region)}\s*$")
     start = next((i for i, line in enumerate(lines) if marker.match(line)), None)
     if start is None:
-        raise ValueError(f"no '# region {region}' marker in {path.as_posix()}")
+        raise ValueError(tr("no '# region {region}' marker in {path}", region=region, path=path.as_posix()))
     end = next((i for i in range(start + 1, len(lines)) if re.match(r"^\s*#\s*endregion\b", lines[i])), len(lines))
     return lines[start + 1 : end]
 
@@ -132,7 +141,7 @@ def show_diff(old: str, new: str, name: str = "file") -> None:
     """Display a unified diff between two texts."""
     diff = difflib.unified_diff(old.splitlines(), new.splitlines(), f"a/{name}", f"b/{name}", lineterm="", n=2)
     body = "\n".join(diff)
-    display(_fence(body or "(no change)", "diff"))
+    display(_fence(body or tr("(no change)"), "diff"))
 
 
 def show_tree(path: str | Path = ".", *, skip: tuple[str, ...] = ("__pycache__", ".env")) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from course.i18n import tr
 from course.magics import already_generated, generated_before, relative_output, split_command_line
 
 TRACEBACK = "Traceback (most recent call last):"
@@ -36,7 +37,7 @@ def trim(
 ) -> list[str]:
     """The lines of ``text`` worth reading (see the module's docstring for each option)."""
     if traceback not in ("short", "full"):
-        raise ValueError(f'traceback is "short" or "full", not {traceback!r}')
+        raise ValueError(tr('traceback is "short" or "full", not {value!r}', value=traceback))
     lines = text.splitlines()
     if traceback == "short" and TRACEBACK in lines:
         lines = _short_traceback(lines)
@@ -60,7 +61,7 @@ def _short_traceback(lines: list[str]) -> list[str]:
     if error is None:  # not a shape we know: show it whole rather than lose the error
         return lines
     # No count of the lines left out: it changes with the Python version (3.11+ underlines code with ^^^).
-    return [*lines[:first], TRACEBACK, '  … frames left out (traceback="full" shows them) …', *lines[error:]]
+    return [*lines[:first], TRACEBACK, tr('  … frames left out (traceback="full" shows them) …'), *lines[error:]]
 
 
 def alembic(
@@ -93,4 +94,4 @@ def alembic(
     if exit_code:
         # Alembic fails with sys.exit(-1): 255 for a POSIX shell, 4294967295 (-1 in PowerShell's
         # $LASTEXITCODE) on Windows. One form in the notebooks: the POSIX byte.
-        print(f"exit code: {proc.returncode & 0xFF}")
+        print(tr("exit code: {code}", code=proc.returncode & 0xFF))

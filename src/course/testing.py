@@ -17,6 +17,7 @@ import subprocess
 import textwrap
 
 from course.alembic_runner import run_module
+from course.i18n import tr
 from course.workspace import Workspace
 
 COURSE_ONLY_PLUGINS_OFF = "-p no:nbval -p no:xdist -p no:cacheprovider"
@@ -46,7 +47,7 @@ def summary(proc: subprocess.CompletedProcess[str], ws: Workspace) -> str:
                 lines.append(textwrap.indent(textwrap.fill(message, 100), "    "))
         elif re.match(r"^=*\s*\d+ (passed|failed|error)", line) or re.match(r"^=*\s*no tests ran", line):
             lines.append(re.sub(r" in [\d.]+s.*", "", line.strip("= ")))
-    lines.append(f"exit code: {proc.returncode}")
+    lines.append(tr("exit code: {code}", code=proc.returncode))
     return "\n".join(lines)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import URL, text
 
 from course.alembic_runner import run_alembic
 from course.database import ASYNC_DRIVER, connect, database_name_for, env_file_text, recreate_database, server_settings
+from course.i18n import tr
 from course.paths import REFERENCE_APP, WORKSPACES
 
 STARTER_MODELS = Path(__file__).resolve().parent / "starter" / "models"  # the shop of notebooks 01-06
@@ -42,7 +43,7 @@ class Workspace:
         return run_alembic(self.path, list(args), check=check)
 
     def __str__(self) -> str:
-        return f"workspace {self.name!r} with database {self.database!r}"
+        return tr("workspace {name!r} with database {database!r}", name=self.name, database=self.database)
 
 
 def copy_app(dest: Path) -> None:
@@ -211,11 +212,16 @@ def _clear(path: Path) -> None:
         path.rename(aside)
     except OSError as error:
         raise WorkspaceBusy(
-            f"Cannot start {path.name!r} over: another program is using its folder ({error.strerror or error}).\n"
-            f"  Folder: {path}\n"
-            f"  Fix:    close what has it open - a terminal whose current folder is inside it (cd out of it),\n"
-            f"          an editor with one of its files, a File Explorer window - then run the setup cell again.\n"
-            f"  Your files in it are untouched."
+            tr(
+                "Cannot start {name!r} over: another program is using its folder ({reason}).\n"
+                "  Folder: {folder}\n"
+                "  Fix:    close what has it open - a terminal whose current folder is inside it (cd out of it),\n"
+                "          an editor with one of its files, a File Explorer window - then run the setup cell again.\n"
+                "  Your files in it are untouched.",
+                name=path.name,
+                reason=error.strerror or error,
+                folder=path,
+            )
         ) from None
     shutil.rmtree(aside, ignore_errors=True)
 
@@ -226,7 +232,9 @@ def create_workspace(name: str, start: str = "app") -> Workspace:
     The state is built for real the first time (``STARTING_STATES``), then copied (``course.starts``).
     """
     if start not in STARTING_STATES:
-        raise ValueError(f"unknown starting state {start!r}; choose one of {sorted(STARTING_STATES)}")
+        raise ValueError(
+            tr("unknown starting state {start!r}; choose one of {states}", start=start, states=sorted(STARTING_STATES))
+        )
     from course import snapshots, starts  # (they import this module)
 
     path = WORKSPACES / name

@@ -33,6 +33,18 @@ def test_the_folder_an_override_a_test_run_and_the_default(monkeypatch: pytest.M
     assert len({given, in_a_test_run, with_a_suffix, capstone.database_name()}) == 4
 
 
+def test_the_russian_edition_has_a_folder_and_a_database_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from course import i18n
+
+    for name in ("COURSE_WORKSPACE_SUFFIX", "COURSE_TEST_KERNELS", capstone.ENV_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+    english = capstone.folder(), capstone.database_name()
+    monkeypatch.setattr(i18n, "_language", "ru")  # as course.setup(..., language="ru") sets it
+    assert capstone.folder() == NOTEBOOKS / "my-fastapi-app-ru"  # the same depth: the same relative commands work
+    assert capstone.database_name() != english[1] and capstone.folder() != english[0]
+    assert "notebooks/my-fastapi-app-ru/" in capstone.where()
+
+
 def test_the_env_file_keeps_any_password(tmp_path: Path) -> None:
     """The learner's own settings class (step 1) reads back exactly the URL the notebook wrote."""
     password = "p%a@s:s/w'o\\rd #1"

@@ -17,7 +17,13 @@ everything else:
   from a learner's own sessions), and it is told not to fetch news (no network). The course's
   own JupyterLab settings (no news popup) are installed as ``python run.py lab`` installs them.
 
-The screenshot is kept in ``build/browser/`` (git-ignored) to look at.
+The Russian edition gets the same first minutes: ``run.py lab --lang ru``'s command line and
+settings (the interface in Russian, from the pinned language pack), the Russian notebook 00, Run
+All through the Russian menu, exercise 00.1 answered wrongly, then rightly, the verdicts in Russian.
+Both tests are in this module, so they run one after the other (they set the same venv's JupyterLab
+overrides to their language).
+
+The screenshots are kept in ``build/browser/`` (git-ignored) to look at.
 """
 
 from __future__ import annotations
@@ -38,12 +44,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from course.cli import install_lab_overrides, lab_command
+from course.i18n import translations
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "00-welcome-and-setup.ipynb"
+NOTEBOOK_RU = ROOT / "notebooks" / "ru" / "00-welcome-and-setup.ipynb"
 SCREENSHOT = ROOT / "build" / "browser" / "00-welcome-and-setup.png"
 START_TIMEOUT = 90  # seconds for JupyterLab to answer
 RUN_TIMEOUT = 240  # seconds for Run All Cells to finish (the setup call, %alembic, %sql)
@@ -79,9 +87,19 @@ class Lab:
 @pytest.fixture
 def lab(tmp_path: Path, page: Page) -> Iterator[Lab]:
     """JupyterLab on a copy of notebook 00. Asks for ``page`` first: without a browser it is not started."""
+    yield from _lab(tmp_path, NOTEBOOK, "en")
+
+
+@pytest.fixture
+def lab_ru(tmp_path: Path, page: Page) -> Iterator[Lab]:
+    """JupyterLab in Russian on a copy of the Russian notebook 00, as ``python run.py lab --lang ru`` starts it."""
+    yield from _lab(tmp_path, NOTEBOOK_RU, "ru")
+
+
+def _lab(tmp_path: Path, notebook: Path, lang: str) -> Iterator[Lab]:
     root = tmp_path / "root"
     root.mkdir()
-    shutil.copy2(NOTEBOOK, root / NOTEBOOK.name)
+    shutil.copy2(notebook, root / notebook.name)
     env = dict(os.environ)
     env["COURSE_WORKSPACE_SUFFIX"] = "-browser"
     # The kernel a learner gets, not the suite's forked ones (tests/conftest.py put those first on JUPYTER_PATH).
@@ -95,10 +113,11 @@ def lab(tmp_path: Path, page: Page) -> Iterator[Lab]:
         ("JUPYTER_RUNTIME_DIR", "runtime"),
     ):
         env[name] = str(tmp_path / sub)
-    install_lab_overrides()  # as `python run.py lab` does: the course's JupyterLab settings (no news popup)
+    install_lab_overrides(lang=lang)  # as `python run.py lab` does: the course's JupyterLab settings (no news popup)
 
     port, token = _free_port(), uuid.uuid4().hex
     command = lab_command(
+        lang=lang,
         root_dir=root,
         extra=[
             "--no-browser",
@@ -204,7 +223,7 @@ def _answer(page: Page, index: int, code: str) -> dict:
     return _wait_idle(page)
 
 
-def _exercise_screenshot(page: Page, index: int, name: str) -> Path:
+def _exercise_screenshot(page: Page, index: int, name: str, prefix: str = "") -> Path:
     """The exercise as the learner sees it, in a 1280x800 window: from its %exercise cell to the solution."""
     page.set_viewport_size({"width": 1280, "height": 800})
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index - 2).scroll_into_view_if_needed()
@@ -214,16 +233,15 @@ def _exercise_screenshot(page: Page, index: int, name: str) -> Path:
         index - 2,
     )
     page.wait_for_timeout(400)
-    path = SCREENSHOT.parent / f"exercise-00.1-{name}.png"
+    path = SCREENSHOT.parent / f"{prefix}exercise-00.1-{name}.png"
     page.screenshot(path=str(path))
     return path
 
 
-def test_notebook_00_runs_all_cells_in_jupyterlab(lab: Lab, page: Page) -> None:
-    before = hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    SCREENSHOT.unlink(missing_ok=True)
-
+def _run_all(lab: Lab, page: Page, menu: str, item: str, screenshot: Path) -> None:
+    """Open the notebook, Run All Cells through the menu bar (its labels in the interface's language), check, screenshot."""
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    screenshot.unlink(missing_ok=True)
     page.goto(f"{lab.url}/lab/tree/{NOTEBOOK.name}?token={lab.token}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=START_TIMEOUT * 1000)
     # The kernel is up before we run (a "Select Kernel" dialog here would mean a broken kernelspec).
@@ -236,8 +254,8 @@ def test_notebook_00_runs_all_cells_in_jupyterlab(lab: Lab, page: Page) -> None:
     assert state["cells"], "no code cell found in the open notebook"
 
     # Run -> Run All Cells, through the menu bar, as a learner would.
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
 
     # Done when every code cell has an execution count and the kernel is idle again.
     page.wait_for_function(
@@ -263,9 +281,6 @@ def test_notebook_00_runs_all_cells_in_jupyterlab(lab: Lab, page: Page) -> None:
     assert not problems, "cells failed in JupyterLab:\n" + "\n".join(problems)
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
 
-    # JupyterLab opens clean: no "Would you like to get notified about official Jupyter news?" toast.
-    assert page.get_by_text("official Jupyter news").count() == 0, "JupyterLab asks about news"
-
     # The whole notebook in one picture: make the window as tall as the notebook's content.
     height = page.evaluate(
         "() => { const o = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');"
@@ -274,9 +289,17 @@ def test_notebook_00_runs_all_cells_in_jupyterlab(lab: Lab, page: Page) -> None:
     page.set_viewport_size({"width": 1280, "height": min(int(height) + 200, 16000)})
     page.evaluate("() => document.querySelectorAll('.jp-NotebookPanel .jp-WindowedPanel-outer').forEach(o => o.scrollTo(0, 0))")
     page.wait_for_timeout(500)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshot), full_page=True)
 
-    assert SCREENSHOT.is_file() and SCREENSHOT.stat().st_size > 10_000, f"no screenshot at {SCREENSHOT}"
+    assert screenshot.is_file() and screenshot.stat().st_size > 10_000, f"no screenshot at {screenshot}"
+
+
+def test_notebook_00_runs_all_cells_in_jupyterlab(lab: Lab, page: Page) -> None:
+    before = hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest()
+    _run_all(lab, page, "Run", "Run All Cells", SCREENSHOT)
+    # JupyterLab opens clean: no "Would you like to get notified about official Jupyter news?" toast.
+    assert page.get_by_text("official Jupyter news").count() == 0, "JupyterLab asks about news"
+    state = page.evaluate(NOTEBOOK_STATE_JS, NOTEBOOK.name)
 
     # Exercise 00.1 as a learner does it: Run All left it unsolved; a wrong answer gets a verdict
     # that names the mistake; the right one is solved; the solution opens when asked for.
@@ -293,3 +316,24 @@ def test_notebook_00_runs_all_cells_in_jupyterlab(lab: Lab, page: Page) -> None:
     assert page.locator("details.course-solution[open] code").first.inner_text().startswith("%sql CREATE TABLE hello")
     _exercise_screenshot(page, answer, "3-solved")
     assert hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest() == before, f"{NOTEBOOK.name} was modified by the UI run"
+
+
+def test_the_russian_notebook_00_runs_all_cells_in_jupyterlab_in_russian(lab_ru: Lab, page: Page) -> None:
+    before = hashlib.sha256(NOTEBOOK_RU.read_bytes()).hexdigest()
+    # The interface is Russian: the menu bar's "Run" is «Выполнить» (the language pack's words).
+    _run_all(lab_ru, page, "Выполнить", "Запустить все ячейки", SCREENSHOT.with_name("ru-00-welcome-and-setup.png"))
+    assert page.locator(".lm-MenuBar-itemLabel", has_text="Файл").count() == 1, "the menu bar is not in Russian"
+    state = page.evaluate(NOTEBOOK_STATE_JS, NOTEBOOK_RU.name)
+    ru = translations("ru")
+    answer = next(c["index"] for c in state["cells"] if c["source"].startswith("# Your turn: one %sql line"))
+    check = answer + 1
+    assert ru["⬜ Not yet"] in _stream(state, check), _stream(state, check)
+    state = _answer(page, answer, "%sql CREATE TABLE helo (id integer)")
+    assert ru["❌ Not yet"] in _stream(state, check), _stream(state, check)
+    _exercise_screenshot(page, answer, "2-wrong", prefix="ru-")
+    state = _answer(page, answer, "%sql CREATE TABLE hello (id integer)")
+    assert ru["✅ Well done"] in _stream(state, check), _stream(state, check)
+    page.get_by_text(ru["Show a solution to exercise {id}"].format(id="00.1")).click()
+    assert page.locator("details.course-solution[open] code").first.inner_text().startswith("%sql CREATE TABLE hello")
+    _exercise_screenshot(page, answer, "3-solved", prefix="ru-")
+    assert hashlib.sha256(NOTEBOOK_RU.read_bytes()).hexdigest() == before, f"ru/{NOTEBOOK_RU.name} was modified by the UI run"

@@ -11,6 +11,10 @@ For every notebook with exercises (``course.exercises``, one module per notebook
    ``course.solution`` shows; its check must say ✅) — and **every code cell runs twice in a
    row**. Nothing errors (except cells tagged ``raises-exception``, which are meant to).
 
+The Russian edition (``notebooks/ru/``) gets the answers run too: the same solutions and wrong
+attempts, verdicts in Russian (the restarts are not repeated there: its code is the English code,
+``tests/tools/test_translate.py`` proves it, and a restart depends on nothing else).
+
 Each of these runs is a test class of its own, with a workspace of its own (a suffix) and a
 progress folder of its own, apart from nbval's run: ``--dist loadscope`` spreads them over the
 workers, the longest first (``tests/conftest.py`` orders them).
@@ -27,12 +31,15 @@ import pytest
 from nbclient import NotebookClient
 
 from course import exercises
+from course.i18n import translations
 from course.practice import MARKS
 
 pytestmark = pytest.mark.exercises
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))}
+EDITIONS = {"en": NOTEBOOKS, "ru": {p.name[:2]: p for p in sorted((ROOT / "notebooks" / "ru").glob("[0-9][0-9]-*.ipynb"))}}
+CYRILLIC = re.compile(r"[а-яА-ЯёЁ]")
 EXERCISE_CELL = re.compile(r"^%exercise\s+(\S+)", re.M)
 CHECK_CELL = re.compile(r"course\.check\(\"([^\"]+)\"\)")
 
@@ -127,8 +134,13 @@ def _restart_then_run_all_above(self, apart: None) -> None:
     assert not errors(ran), errors(ran)
 
 
+def _mark(status: str, lang: str) -> str:
+    return MARKS[status] if lang == "en" else translations(lang).get(MARKS[status], MARKS[status])
+
+
 def _attempts_and_solutions_every_cell_twice(self, apart: None) -> None:
-    path = NOTEBOOKS[self.number]
+    lang = getattr(self, "lang", "en")
+    path = EDITIONS[lang][self.number]
     answered = with_answers(nbformat.read(path, as_version=4).cells, _attempt_then_solution)
     ran = execute(every_cell_twice(answered), path)
     assert not errors(ran), errors(ran)
@@ -139,12 +151,15 @@ def _attempts_and_solutions_every_cell_twice(self, apart: None) -> None:
         exercise = exercises.get(CHECK_CELL.search(cell.source).group(1))
         said = text_of(cell)
         if WRONG_FIRST in cell.source:
-            assert MARKS["wrong"] in said, f"{exercise.id} (wrong attempt): {said}"
+            assert _mark("wrong", lang) in said, f"{exercise.id} (wrong attempt): {said}"
             if exercise.id not in seen:  # the first check names the mistake (a check's own round trip may change the next)
-                assert exercise.wrong[0].expect in said, f"{exercise.id} (wrong attempt): {said}"
+                if lang == "en":
+                    assert exercise.wrong[0].expect in said, f"{exercise.id} (wrong attempt): {said}"
+                else:  # the words differ; the verdict is in the edition's language
+                    assert CYRILLIC.search(said.split(":", 1)[-1]), f"{exercise.id} (wrong attempt, not in {lang}): {said}"
                 seen.add(exercise.id)
         else:
-            assert MARKS["solved"] in said, f"{exercise.id}: {said}"
+            assert _mark("solved", lang) in said, f"{exercise.id}: {said}"
 
 
 def _notebooks_with_exercises() -> list[str]:
@@ -173,6 +188,17 @@ for _number in _notebooks_with_exercises():
             f"test_{_number}_attempts_and_solutions_every_cell_twice": _attempts_and_solutions_every_cell_twice,
         },
     )
+    if _number in EDITIONS["ru"]:
+        globals()[f"TestNotebook{_number}AnswersRu"] = type(
+            f"TestNotebook{_number}AnswersRu",
+            (),
+            {
+                "number": _number,
+                "lang": "ru",
+                "suffix": f"-ex{_number}-answers",  # the workspace is "…-ru-ex07-answers"
+                f"test_{_number}_ru_attempts_and_solutions_every_cell_twice": _attempts_and_solutions_every_cell_twice,
+            },
+        )
 
 
 def test_every_exercise_has_a_wrong_attempt_an_exercise_cell_and_a_check() -> None:

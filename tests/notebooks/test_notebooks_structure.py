@@ -1,4 +1,4 @@
-"""Every notebook, read as a file: valid, executed in order, portable, presentable."""
+"""Every notebook of both editions, read as a file: valid, executed in order, portable, presentable."""
 
 from __future__ import annotations
 
@@ -10,7 +10,23 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+ENGLISH = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+NOTEBOOKS = ENGLISH + sorted((ROOT / "notebooks" / "ru").glob("[0-9][0-9]-*.ipynb"))  # the Russian edition
+# The fixed words of each edition's chapters: goals at the top, a recap, further reading at the end.
+WORDS = {
+    "en": {"goals": ("What you'll do", "What you'll learn", "What you'll need"), "recap": "Recap",
+           "reading": "## Further reading"},
+    "ru": {"goals": ("Что вы сделаете", "Что вы узнаете", "Что понадобится"), "recap": "Итоги",
+           "reading": "## Что почитать дальше"},
+}  # fmt: skip
+
+
+def edition(path: Path) -> str:
+    return "ru" if path.parent.name == "ru" else "en"
+
+
+def name(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}" if edition(path) != "en" else path.name
 POSIX_ONLY = re.compile(r"^\s*!\s*(ls|cat|tree|rm|cp|mv|mkdir|grep|sed|head|tail|touch|find|which|export)\b", re.M)
 
 
@@ -20,10 +36,10 @@ def raises(cell) -> bool:
 
 
 def test_there_are_notebooks() -> None:
-    assert NOTEBOOKS and NOTEBOOKS[0].name.startswith("00-")
+    assert ENGLISH and ENGLISH[0].name.startswith("00-")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
 def test_notebook_is_valid_and_portable(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
@@ -42,7 +58,7 @@ def test_notebook_is_valid_and_portable(path: Path) -> None:
         assert not POSIX_ONLY.search(cell.source), f"POSIX-only shell command: {cell.source[:60]}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
 def test_notebook_presents_as_slides(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     types = [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells]
@@ -51,13 +67,14 @@ def test_notebook_presents_as_slides(path: Path) -> None:
     assert set(types) <= {"slide", "subslide", "fragment", "skip", "notes", "-"}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
 def test_notebook_opens_with_goals_and_ends_with_a_recap(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    for heading in ("What you'll do", "What you'll learn", "What you'll need"):
+    words = WORDS[edition(path)]
+    for heading in words["goals"]:
         assert heading in markdown
-    assert "Recap" in markdown
+    assert words["recap"] in markdown
     setup_cells = [c for c in nb.cells if c.cell_type == "code" and "course.setup(" in c.source]
     assert len(setup_cells) == 1, "one setup call at the top"
 
@@ -65,7 +82,9 @@ def test_notebook_opens_with_goals_and_ends_with_a_recap(path: Path) -> None:
 MAX_OUTPUT_LINES = 45  # "about 40": an output taller than this needs the tag and a reason in the text
 LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
 # Words from how the course was made: a learner has never heard of them.
-MAKING_OF = re.compile(r"\bseed (notes|article|text|course)\b|\bthe seed\b|\bseed's\b|\bnbval\b|stored outputs?\b", re.I)
+MAKING_OF = re.compile(
+    r"\bseed (notes|article|text|course)\b|\bthe seed\b|\bseed's\b|\bnbval\b|stored outputs?\b|\bсид\w*|сохран\w* вывод\w*", re.I
+)
 
 
 def _output_lines(cell) -> int:
@@ -84,7 +103,7 @@ def _output_lines(cell) -> int:
     return lines
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
 def test_no_output_is_a_wall(path: Path) -> None:
     """No output taller than about 40 lines, unless the cell is tagged long-output (and the text says why)."""
     nb = nbformat.read(path, as_version=4)
@@ -102,11 +121,11 @@ def test_no_output_is_a_wall(path: Path) -> None:
             assert before.cell_type == "markdown" and before.source.strip(), f"cell {number}: say why its output is long"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
 def test_notebook_ends_with_further_reading(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    reading = [c for c in nb.cells if c.cell_type == "markdown" and c.source.lstrip().startswith("## Further reading")]
-    assert len(reading) == 1, "one '## Further reading' section"
+    reading = [c for c in nb.cells if c.cell_type == "markdown" and c.source.lstrip().startswith(WORDS[edition(path)]["reading"])]
+    assert len(reading) == 1, f"one '{WORDS[edition(path)]['reading']}' section"
     assert nb.cells.index(reading[0]) >= len(nb.cells) - 3, "Further reading comes at the end"
     links = LINK.findall(reading[0].source)
     assert len(links) >= 3, f"at least three links to the documentation: {links}"
@@ -115,7 +134,7 @@ def test_notebook_ends_with_further_reading(path: Path) -> None:
     assert not [u for u in links if "postgresql.org/docs/" in u and not re.search(r"/docs/(18|current)/", u)]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=name)
 def test_no_words_from_how_the_course_was_made(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     found = [

@@ -82,6 +82,31 @@ def test_jupyterlab_opens_notebook_00_without_the_news_popup(tmp_path: Path) -> 
     assert path.stat().st_mtime_ns == before
 
 
+def test_lab_lang_ru_opens_the_russian_edition_with_the_interface_in_russian(tmp_path: Path) -> None:
+    lang, rest = cli.take_language(["--port", "8899", "--lang", "ru", "--no-browser"])
+    assert (lang, rest) == ("ru", ["--port", "8899", "--no-browser"])
+    assert cli.take_language(["--lang=ru"]) == ("ru", [])
+    argv = cli.lab_command(extra=rest, lang=lang)
+    assert "--LabApp.default_url=/lab/tree/ru/00-welcome-and-setup.ipynb" in argv
+    assert (ROOT / "notebooks" / "ru" / "00-welcome-and-setup.ipynb").exists(), "the Russian notebook 00 it opens"
+    path = cli.install_lab_overrides(tmp_path, lang="ru")
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    assert settings["@jupyterlab/translation-extension:plugin"]["locale"] == "ru_RU"
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"  # kept
+    cli.install_lab_overrides(tmp_path)  # back to English for `run.py lab`
+    assert json.loads(path.read_text(encoding="utf-8"))["@jupyterlab/translation-extension:plugin"]["locale"] == "en"
+    from jupyterlab_server.translation_utils import get_language_pack
+
+    data, message = get_language_pack("ru_RU")  # the pinned language pack is installed
+    assert data and not message, message
+
+
+def test_lab_with_an_unknown_language_says_which_exist(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.lab(["--lang", "fr"]) == 2
+    said = capsys.readouterr().err
+    assert "'fr'" in said and '"ru" (Russian)' in said and '"en" (English)' in said
+
+
 def test_the_venv_has_the_overrides_and_python_m_course_checks_the_database() -> None:
     proc = subprocess.run([sys.executable, "-m", "course", "db"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("Database reachable: "), proc.stderr

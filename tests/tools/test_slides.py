@@ -47,6 +47,16 @@ def _load_script(path: Path, name: str) -> ModuleType:
 slides = _load_script(BUILD_SCRIPT, "slides_build")
 fitting = _load_script(BUILD_SCRIPT.with_name("fit.py"), "slides_fit")
 NOTEBOOKS = slides.course_notebooks()
+NOTEBOOKS_RU = slides.course_notebooks(slides.EDITIONS["ru"])  # the Russian edition's decks: build/slides/ru/
+EVERY_DECK = NOTEBOOKS + NOTEBOOKS_RU
+
+
+def _lang(notebook: Path) -> str:
+    return "ru" if notebook.parent == slides.EDITIONS["ru"] else "en"
+
+
+def _id(notebook: Path) -> str:
+    return notebook.stem if _lang(notebook) == "en" else f"ru-{notebook.stem}"
 
 
 @dataclass
@@ -59,12 +69,21 @@ class Built:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
+    """Both editions' decks, as ``python run.py slides`` builds them: English in OUTPUT, Russian in OUTPUT/ru."""
     cached = all((slides.DEFAULT_CACHE / p.tarball_name).exists() for p in slides.VENDORED)
     if not cached and shutil.which("npm") is None:
         pytest.skip("npm not installed: the decks take reveal.js and Mermaid from the npm registry once")
     output = tmp_path_factory.mktemp("slides")
-    return Built(output, slides.build_slides(output))
+    built = {"en": Built(output, slides.build_slides(output))}
+    if NOTEBOOKS_RU:
+        built["ru"] = Built(output / "ru", slides.build_slides(output / "ru", lang="ru"))
+    return built
+
+
+@pytest.fixture(scope="session")
+def built(editions: dict[str, Built]) -> Built:
+    return editions["en"]
 
 
 def _mermaid_outputs(notebook: Path) -> int:
@@ -99,6 +118,17 @@ def test_every_notebook_has_a_deck_and_the_index_links_them_all(built: Built) ->
         assert title.startswith(deck.notebook.name[:2]), f"{deck.path.name}: listed as {title!r}"
 
 
+def test_the_russian_decks_have_an_index_in_russian_linked_from_the_english_one(editions: dict[str, Built]) -> None:
+    assert NOTEBOOKS_RU, "no Russian notebooks (python run.py translate build)"
+    ru = editions["ru"]
+    assert [d.notebook.name for d in ru.decks] == [p.name for p in NOTEBOOKS_RU]
+    index = (ru.output / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ru">' in index and "Миграции баз данных с Alembic: слайды" in index
+    for deck in ru.decks:
+        assert f'<a href="{deck.path.name}">' in index and deck.path.parent == ru.output
+    assert '<a href="ru/index.html">' in (editions["en"].output / "index.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_first_cell_opens_the_deck_as_a_slide(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
@@ -106,7 +136,9 @@ def test_first_cell_opens_the_deck_as_a_slide(path: Path) -> None:
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "the title slide"
 
 
-def test_nothing_in_the_html_refers_to_the_network(built: Built) -> None:
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_nothing_in_the_html_refers_to_the_network(editions: dict[str, Built], lang: str) -> None:
+    built = editions[lang]
     for page_path in [d.path for d in built.decks] + [built.output / "index.html"]:
         page = page_path.read_text(encoding="utf-8")
         remote = REMOTE_TAG.search(page)
@@ -268,11 +300,12 @@ def _screenshot(page: Page, name: str) -> Path:
     return png
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_the_deck_presents_offline_in_a_browser(notebook: Path, built: Built, page: Page) -> None:
-    deck = built.deck(notebook)
+@pytest.mark.parametrize("notebook", EVERY_DECK, ids=_id)
+def test_the_deck_presents_offline_in_a_browser(notebook: Path, editions: dict[str, Built], page: Page) -> None:
+    deck = editions[_lang(notebook)].deck(notebook)
     watch = _open(page, deck.path)
-    for old in SCREENSHOTS.glob(f"{notebook.stem}-*.png"):
+    shot = _id(notebook)
+    for old in SCREENSHOTS.glob(f"{shot}-*.png"):
         old.unlink()
 
     # reveal.js started, and sees the slides the build counted
@@ -283,7 +316,7 @@ def test_the_deck_presents_offline_in_a_browser(notebook: Path, built: Built, pa
 
     # the title slide: the notebook's title as its heading
     assert state["heading"] == _plain(slides.notebook_title(notebook)), state["heading"]
-    _screenshot(page, f"{notebook.stem}-title.png")
+    _screenshot(page, f"{shot}-title.png")
 
     # a code slide: the input is highlighted (tokens in colours other than the text's)
     where = page.evaluate(FIND_SLIDE_JS, "code")
@@ -292,7 +325,7 @@ def test_the_deck_presents_offline_in_a_browser(notebook: Path, built: Built, pa
     code = page.evaluate(CODE_JS)
     assert code["visible"], code
     assert code["tokens"] >= 1 and code["coloured"] >= 1 and code["colours"] >= 2, f"no syntax highlighting: {code}"
-    _screenshot(page, f"{notebook.stem}-code.png")
+    _screenshot(page, f"{shot}-code.png")
 
     # Mermaid: every block became a drawing, by the local mermaid.min.js
     expected = _mermaid_outputs(notebook)
@@ -305,15 +338,16 @@ def test_the_deck_presents_offline_in_a_browser(notebook: Path, built: Built, pa
         assert diagram["width"] > 100 and diagram["height"] > 50 and diagram["shapes"] > 3, diagram
         assert diagram["inside"], f"the diagram is not on the screen: {diagram}"
         assert diagram["labels"] and not any("Syntax error" in label for label in diagram["labels"]), diagram
-        _screenshot(page, f"{notebook.stem}-mermaid.png")
+        _screenshot(page, f"{shot}-mermaid.png")
 
     assert watch.remote() == [], f"requests that are not local files: {watch.remote()[:5]}"
     assert watch.errors == [], watch.errors
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_slide_fits_at_1280x800(notebook: Path, built: Built, page: Page) -> None:
+@pytest.mark.parametrize("notebook", EVERY_DECK, ids=_id)
+def test_every_slide_fits_at_1280x800(notebook: Path, editions: dict[str, Built], page: Page) -> None:
     """Every slide, all fragments shown: its content no taller and no wider than the slide (tools/slides/fit.py)."""
+    built = editions[_lang(notebook)]
     measured = fitting.measure_deck(page, built.deck(notebook).path)
     assert len(measured) == built.deck(notebook).slides
     assert all(s.height >= 700 and s.width >= 1000 for s in measured), "the deck is not its configured size"

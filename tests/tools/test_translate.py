@@ -137,6 +137,27 @@ def test_the_edition_has_the_translated_text_and_the_same_code(course_copy: tupl
     assert again == [code["id"]]
 
 
+def test_a_rebuild_keeps_the_splits_slides_fit_made_for_the_longer_text(course_copy: tuple[Path, Path]) -> None:
+    notebook, translations = course_copy
+    translate.update(notebook, "ru", translations)
+    _translate_everything(translations / "ru" / f"{notebook.stem}.po")
+    translate.build(notebook, "ru", translations)
+    edition = notebook.parent / "ru" / notebook.name
+    russian = nbformat.read(edition, as_version=4)
+    inside = [c for c in russian.cells if c.metadata["slideshow"]["slide_type"] in ("-", "fragment")]
+    split, tall = inside[0], inside[-1]
+    split.metadata["slideshow"]["slide_type"] = "subslide"  # as `slides --fit` splits an overflowing slide
+    tall.metadata["tags"] = [*tall.metadata.get("tags", []), "slide-scroll"]
+    nbformat.write(russian, edition)
+
+    translate.build(notebook, "ru", translations)
+    rebuilt = {c["id"]: c for c in nbformat.read(edition, as_version=4).cells}
+    assert rebuilt[split["id"]].metadata["slideshow"]["slide_type"] == "subslide"
+    assert "slide-scroll" in rebuilt[tall["id"]].metadata["tags"]
+    english = {c["id"]: c for c in nbformat.read(notebook, as_version=4).cells}
+    assert english[split["id"]].metadata["slideshow"]["slide_type"] in ("-", "fragment")  # the English is untouched
+
+
 def test_the_command_line_reports_and_fails_on_work_left(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "status", "00"], cwd=tmp_path, capture_output=True, text=True, check=False
@@ -160,6 +181,24 @@ def test_every_catalogue_in_the_repository_is_current() -> None:
         edition = translate.translated_path(notebook, lang)
         if edition.exists():
             assert translate.code_differences(notebook, edition, lang) == []
+
+
+def test_every_exercise_title_and_explanation_has_a_current_translation() -> None:
+    """At run time, as the learner sees them: texts that come from tables (notebook 16's steps) included."""
+    from course import exercises, i18n
+
+    po = polib.pofile(str(ROOT / "translations" / "ru" / translate.COURSE_CATALOGUE))
+    current = {e.msgid for e in po if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+    missing = [
+        f"{exercise.id}: {text[:60]!r}"
+        for exercise in exercises.registry().values()
+        for text in (exercise.title, exercise.explanation)
+        if text and text not in current
+    ]
+    assert not missing, "exercise texts with no Russian (python run.py translate update, then translate them):\n" + "\n".join(
+        missing
+    )
+    assert i18n.LANGUAGES.keys() - {"en"} == set(translate.LANGUAGES)
 
 
 PACKAGE_SOURCE = {

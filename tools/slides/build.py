@@ -1,7 +1,8 @@
 """Offline reveal.js decks of the course's notebooks: ``python run.py slides``.
 
 One deck per notebook (``build/slides/NN-name.slides.html``) plus ``build/slides/index.html``
-linking them all. The decks are made by nbconvert's ``SlidesExporter`` (what
+linking them all; the Russian edition's decks (``notebooks/ru/``) go to ``build/slides/ru/``, with
+an index of their own in Russian (``--lang ru`` builds only those, ``--lang en`` only the English). The decks are made by nbconvert's ``SlidesExporter`` (what
 ``jupyter nbconvert --to slides`` runs) from the outputs stored in the notebooks: nothing is
 executed. They work with no internet:
 
@@ -283,6 +284,9 @@ def notebook_title(notebook: Path) -> str:
 # --------------------------------------------------------------------------- building
 
 
+EDITIONS = {"en": NOTEBOOKS_DIR, "ru": NOTEBOOKS_DIR / "ru"}  # where each edition's notebooks are
+
+
 def course_notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
     """The course's notebooks, in order (``NN-name.ipynb``)."""
     return sorted(folder.glob("[0-9][0-9]-*.ipynb"))
@@ -339,7 +343,7 @@ def _inline_markdown(text: str) -> Markup:
     return Markup(re.sub(r"\*([^*]+)\*", r"<em>\1</em>", out))
 
 
-def write_index(decks: Sequence[Deck], output: Path) -> Path:
+def write_index(decks: Sequence[Deck], output: Path, lang: str = "en") -> Path:
     """``output/index.html``: every deck, linked by its title (``tools/slides/index-page.html.j2``)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -347,7 +351,9 @@ def write_index(decks: Sequence[Deck], output: Path) -> Path:
         loader=FileSystemLoader(INDEX_TEMPLATE.parent), autoescape=select_autoescape(["html.j2"]), keep_trailing_newline=True
     )
     env.filters["inline_markdown"] = _inline_markdown
-    page = env.get_template(INDEX_TEMPLATE.name).render(decks=decks)
+    page = env.get_template(INDEX_TEMPLATE.name).render(
+        decks=decks, lang=lang, ru=lang == "en" and bool(course_notebooks(EDITIONS["ru"]))
+    )
     index = output / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
@@ -357,15 +363,16 @@ def build_slides(
     output: Path = DEFAULT_OUTPUT,
     notebooks: Iterable[Path] | None = None,
     cache: Path = DEFAULT_CACHE,
+    lang: str = "en",
 ) -> list[Deck]:
-    """Build every deck, the local reveal.js and Mermaid, and the index, into ``output``."""
+    """Build every deck of the ``lang`` edition, the local reveal.js and Mermaid, and the index, into ``output``."""
     output.mkdir(parents=True, exist_ok=True)
     for package in VENDORED:
         vendor(package, output / "vendor", cache)
-    decks = [build_deck(nb, output) for nb in (course_notebooks() if notebooks is None else notebooks)]
+    decks = [build_deck(nb, output) for nb in (course_notebooks(EDITIONS[lang]) if notebooks is None else notebooks)]
     if not decks:
         raise SlidesError("no notebooks to build")
-    write_index(decks, output)
+    write_index(decks, output, lang)
     return decks
 
 
@@ -379,28 +386,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="measure every slide in Chromium at 1280x800 and split the ones that do not fit into subslides "
         "(writes the notebooks' slideshow metadata; see tools/slides/fit.py)",
     )
+    parser.add_argument(
+        "--lang", choices=sorted(EDITIONS), help="one edition only (default: both; the Russian decks go to OUTPUT/ru)"
+    )
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to build (default: all of them)")
     args = parser.parse_args(argv)
+    editions = [args.lang] if args.lang else [lang for lang, folder in EDITIONS.items() if course_notebooks(folder)]
     if args.fit:
         from fit import fit  # tools/slides/fit.py, beside this script
 
-        notebooks = [p.resolve() for p in args.notebooks] or course_notebooks()
+        notebooks = [p.resolve() for p in args.notebooks] or [nb for lang in editions for nb in course_notebooks(EDITIONS[lang])]
         unfit = fit(notebooks, args.output.resolve())
         for slide in unfit:
             print(f"does not fit: {slide.describe()}")
         print(f"{len(notebooks)} decks measured; {len(unfit)} slides still do not fit")
         if unfit:
             return 1
-    try:
-        decks = build_slides(args.output.resolve(), [p.resolve() for p in args.notebooks] or None, args.cache.resolve())
-    except SlidesError as error:
-        print(f"{parser.prog}: {error}", file=sys.stderr)
-        return 1
-    for deck in decks:
-        shown = deck.path.relative_to(CHECKOUT) if deck.path.is_relative_to(CHECKOUT) else deck.path
-        print(f"  {deck.slides:3d} slides  {shown}")
-    index = args.output.resolve() / "index.html"
-    print(f"{len(decks)} decks, offline (reveal.js {REVEAL.version}, Mermaid {MERMAID.version}): open {index.as_uri()}")
+    chosen = [p.resolve() for p in args.notebooks]
+    for lang in editions:
+        output = args.output.resolve() / ("" if lang == "en" else lang)
+        mine = [p for p in chosen if p.parent == EDITIONS[lang].resolve()] if chosen else None
+        if mine == []:
+            continue
+        try:
+            decks = build_slides(output, mine, args.cache.resolve(), lang)
+        except SlidesError as error:
+            print(f"{parser.prog}: {error}", file=sys.stderr)
+            return 1
+        for deck in decks:
+            shown = deck.path.relative_to(CHECKOUT) if deck.path.is_relative_to(CHECKOUT) else deck.path
+            print(f"  {deck.slides:3d} slides  {shown}")
+        index = output / "index.html"
+        print(f"{len(decks)} decks, offline (reveal.js {REVEAL.version}, Mermaid {MERMAID.version}): open {index.as_uri()}")
     return 0
 
 

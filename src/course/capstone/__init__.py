@@ -8,8 +8,9 @@ the exercises of ``course.exercises.nb16`` check the learner's folder and databa
 
 Where the learner's folder is: ``COURSE_CAPSTONE_DIR`` if set; in a kernel started by the course's
 own test suite (nbval's replay, the exercise runs), a folder in that suite's temporary folder;
-else ``notebooks/my-fastapi-app/`` (``my-fastapi-app<suffix>`` with ``COURSE_WORKSPACE_SUFFIX``; git-ignored; JupyterLab's file browser, editor and terminals
-reach it, and no setup cell resets it). Nothing here deletes or overwrites
+else ``notebooks/my-fastapi-app/`` (``my-fastapi-app<suffix>`` with ``COURSE_WORKSPACE_SUFFIX``; the Russian
+edition's is ``notebooks/my-fastapi-app-ru/``, at the same depth, so that the same relative commands work;
+git-ignored; JupyterLab's file browser, editor and terminals reach it, and no setup cell resets it). Nothing here deletes or overwrites
 what the learner wrote: ``write`` and ``edit`` keep a changed file in ``.course-attempts/`` first.
 """
 
@@ -28,6 +29,7 @@ from sqlalchemy import URL, text
 
 from course.alembic_runner import run_module, subprocess_env
 from course.database import ASYNC_DRIVER, connect, create_database, database_name_for, recreate_database, server_settings
+from course.i18n import language, tr
 from course.paths import NOTEBOOKS
 
 DEFAULT_NAME = "my-fastapi-app"
@@ -54,17 +56,22 @@ def _mode() -> str:
     return "default"
 
 
+def _tag() -> str:
+    """What sets this kernel's folder apart: the edition (``-ru``), then ``COURSE_WORKSPACE_SUFFIX``."""
+    edition = "" if language() == "en" else f"-{language()}"
+    return edition + os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
+
+
 def folder() -> Path:
     """The learner's project folder (it may not exist yet)."""
     mode = _mode()
     if mode == "given":
         return Path(os.environ[ENV_VARIABLE]).expanduser().resolve()
     if mode == "test run":
-        suffix = os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
-        return Path(os.environ["COURSE_TEST_KERNELS"]) / "capstone" / (DEFAULT_NAME + suffix)
+        return Path(os.environ["COURSE_TEST_KERNELS"]) / "capstone" / (DEFAULT_NAME + _tag())
     # inside JupyterLab's root (its editor and terminal reach it), not in workspaces/; a suffix (the
     # benchmark's, another edition's) keeps the learner's own folder out of reach
-    return NOTEBOOKS / (DEFAULT_NAME + os.environ.get("COURSE_WORKSPACE_SUFFIX", ""))
+    return NOTEBOOKS / (DEFAULT_NAME + _tag())
 
 
 def database_name() -> str:
@@ -73,9 +80,9 @@ def database_name() -> str:
     if mode == "given":
         tag = "-" + hashlib.sha256(str(folder()).encode()).hexdigest()[:8]
     elif mode == "test run":
-        tag = "-run" + os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
+        tag = "-run" + _tag()
     else:
-        tag = os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
+        tag = _tag()
     return database_name_for("16-capstone" + tag)
 
 
@@ -87,9 +94,11 @@ def sync_url() -> URL:
 def where() -> str:
     """The folder in words, without this machine's absolute path (the default and the test runs say the same)."""
     if _mode() == "given":
-        return f"{folder()} (from {ENV_VARIABLE})"
-    name = DEFAULT_NAME if _mode() == "test run" else folder().name  # a test run prints what the learner sees
-    return f"notebooks/{name}/, beside this notebook"
+        return tr("{path} (from {variable})", path=folder(), variable=ENV_VARIABLE)
+    edition = "" if language() == "en" else f"-{language()}"
+    name = DEFAULT_NAME + edition if _mode() == "test run" else folder().name  # a test run prints what the learner sees
+    # (the Russian notebook is one folder down, in notebooks/ru/: its translation says where instead)
+    return tr("{path}, beside this notebook", path=f"notebooks/{name}/")
 
 
 # The folder and its database ---------------------------------------------------------------------
@@ -118,19 +127,19 @@ def prepare() -> None:
         path.mkdir(parents=True, exist_ok=True)
         url = recreate_database(name, settings)  # a new folder, a new (empty) database
         env.write_text(env_file_text(url), encoding="utf-8")
-        print(f"Your project folder: {where()}. It is new, and so is its database.")
+        print(tr("Your project folder: {where}. It is new, and so is its database.", where=where()))
     else:
         if _database_exists(name):
-            said = "kept as it is, and so is its database"
+            said = tr("kept as it is, and so is its database")
         else:
             with connect(settings.url, autocommit=True) as conn:
                 create_database(conn, name, settings)
-            said = "kept as it is; its database was gone and is created again, empty"
+            said = tr("kept as it is; its database was gone and is created again, empty")
         if not env.exists():  # only .env is written again, for the same database
             env.write_text(env_file_text(settings.url.set(database=name)), encoding="utf-8")
-            said += "; its .env was missing and is written again"
-        print(f"Your project folder: {where()}: {said}.")
-    print(f"Its .env says where its database is ({SETTING}); the password stays in that file.")
+            said = tr("{said}; its .env was missing and is written again", said=said)
+        print(tr("Your project folder: {where}: {said}.", where=where(), said=said))
+    print(tr("Its .env says where its database is ({setting}); the password stays in that file.", setting=SETTING))
 
 
 # What the notebook shows -------------------------------------------------------------------------
@@ -166,13 +175,14 @@ def write(relative: str, content: str, base: Path | None = None, quiet: bool = F
     path = base / relative
     if path.exists() and path.read_text(encoding="utf-8") == content:
         return
-    note = ""
+    said = tr("wrote {path}", path=relative)
     if path.exists():
-        note = f" (yours is kept as {_keep_aside(path, base).relative_to(base).as_posix()})"
+        kept = _keep_aside(path, base).relative_to(base).as_posix()
+        said = tr("wrote {path} (yours is kept as {kept})", path=relative, kept=kept)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(content, encoding="utf-8")
     if not quiet:
-        print(f"wrote {relative}{note}")
+        print(said)
 
 
 def edit(relative: str, old: str, new: str, base: Path | None = None, quiet: bool = False) -> None:
@@ -180,19 +190,23 @@ def edit(relative: str, old: str, new: str, base: Path | None = None, quiet: boo
     base = base or folder()
     path = base / relative
     if not path.exists():
-        raise CapstoneError(f"There is no {relative} in your folder: run the commands before this edit first.")
+        raise CapstoneError(tr("There is no {path} in your folder: run the commands before this edit first.", path=relative))
     current = path.read_text(encoding="utf-8")
     if new in current:
         return
     if current.count(old) != 1:
         raise CapstoneError(
-            f"{relative} does not contain this text once, so it cannot be replaced:\n{old}\n"
-            f"Put it back as the command wrote it (your file stays as it is)."
+            tr(
+                "{path} does not contain this text once, so it cannot be replaced:\n{old}\n"
+                "Put it back as the command wrote it (your file stays as it is).",
+                path=relative,
+                old=old,
+            )
         )
     _keep_aside(path, base)
     path.write_text(current.replace(old, new), encoding="utf-8")
     if not quiet:
-        print(f"edited {relative}")
+        print(tr("edited {path}", path=relative))
 
 
 def argv_of(command: str) -> list[str]:
@@ -226,11 +240,13 @@ def run(command: str, unless: str | None = None, last: int = 6) -> None:
     """Run a step's command in the project folder, print the end of its output (``unless``: a glob that means "done already")."""
     base = folder()
     if unless and list(base.glob(unless)):
-        print(f"$ {command}\n  (skipped: {unless} is there already)")
+        print(f"$ {command}\n  " + tr("(skipped: {done} is there already)", done=unless))
         return
     proc = run_command(command, base)
     lines = [line.replace(str(base), ".") for line in proc.stdout.splitlines() if line.strip()]
     shown = lines[-last:]
     print(f"$ {command}\n" + "\n".join("  " + line for line in shown))
     if proc.returncode != 0:
-        raise CapstoneError(f"`{command}` failed (exit code {proc.returncode}); its output is above.")
+        raise CapstoneError(
+            tr("`{command}` failed (exit code {code}); its output is above.", command=command, code=proc.returncode)
+        )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course.i18n import N_, tr
+
 REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
@@ -64,7 +66,13 @@ class Step:
         return f"16.{self.number}"
 
     def markdown(self) -> str:
-        lines = [f'**Step {self.number} · {self.title}** (then `course.check("{self.exercise}")`)', "", self.intro, ""]
+        header = tr(
+            '**Step {number} · {title}** (then `course.check("{exercise}")`)',
+            number=self.number,
+            title=tr(self.title),
+            exercise=self.exercise,
+        )
+        lines = [header, "", tr(self.intro), ""]
         groups: list[list[Action]] = []
         for action in self.actions:  # commands in a row share one block, up to one with a note
             last = groups[-1] if groups else []
@@ -76,27 +84,44 @@ class Step:
             first = group[0]
             if isinstance(first, Command):
                 commands = [a for a in group if isinstance(a, Command)]
-                note = f" {commands[-1].why}" if commands[-1].why else ""
+                note = tr(commands[-1].why) if commands[-1].why else ""
                 if len(commands) == 1:
-                    lines.append(f"{n}. In the terminal: `{commands[0].text}`{'.' if note else ''}{note}")
+                    if note:
+                        lines.append(f"{n}. " + tr("In the terminal: `{command}`. {note}", command=commands[0].text, note=note))
+                    else:
+                        lines.append(f"{n}. " + tr("In the terminal: `{command}`", command=commands[0].text))
                 else:
-                    lines += [f"{n}. In the terminal:", "", "   ```"] + [f"   {c.text}" for c in commands] + ["   ```"]
-                    lines += ["", f"  {note}"] if note else []
+                    lines += [f"{n}. " + tr("In the terminal:"), "", "   ```"] + [f"   {c.text}" for c in commands] + ["   ```"]
+                    lines += ["", f"   {note}"] if note else []
             elif isinstance(first, Write):
-                lines.append(f"{n}. Write **`{first.path}`**: {first.why}")
+                lines.append(f"{n}. " + tr("Write **`{path}`**: {why}", path=first.path, why=tr(first.why)))
                 if first.excerpt:
                     lines += ["", "   ```python" if first.path.endswith(".py") else "   ```"]
                     lines += [_indent(line) for line in first.excerpt.splitlines()] + ["   ```"]
             else:
                 assert isinstance(first, Edit)
+                path, why, old = first.path, tr(first.why), first.old.strip()
                 if "\n" not in first.old.rstrip("\n") and "\n" not in first.new.rstrip("\n"):
-                    lines.append(f"{n}. In **`{first.path}`**, {first.why}: `{first.old.strip()}` becomes `{first.new.strip()}`")
+                    lines.append(
+                        f"{n}. "
+                        + tr(
+                            "In **`{path}`**, {why}: `{old}` becomes `{new}`", path=path, why=why, old=old, new=first.new.strip()
+                        )
+                    )
                 elif first.new.startswith(first.old):
                     added = first.new[len(first.old) :].strip("\n")
-                    lines += [f"{n}. In **`{first.path}`**, {first.why}: after `{first.old.strip()}` add", "", "   ```python"]
+                    lines += [
+                        f"{n}. " + tr("In **`{path}`**, {why}: after `{old}` add", path=path, why=why, old=old),
+                        "",
+                        "   ```python",
+                    ]
                     lines += [_indent(line) for line in added.splitlines()] + ["   ```"]
                 else:
-                    lines += [f"{n}. In **`{first.path}`**, {first.why}: `{first.old.strip()}` becomes", "", "   ```python"]
+                    lines += [
+                        f"{n}. " + tr("In **`{path}`**, {why}: `{old}` becomes", path=path, why=why, old=old),
+                        "",
+                        "   ```python",
+                    ]
                     lines += [_indent(line) for line in first.new.strip("\n").splitlines()] + ["   ```"]
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
@@ -157,14 +182,14 @@ INI_URL_NEW = "# sqlalchemy.url is not here: migrations/env.py reads it from app
 STEPS: tuple[Step, ...] = (
     Step(
         1,
-        "A small async FastAPI app",
-        "Five files in `app/` and a `.gitignore`; the notebook has written `.env` already.",
+        N_("A small async FastAPI app"),
+        N_("Five files in `app/` and a `.gitignore`; the notebook has written `.env` already."),
         (
-            Write(".gitignore", "keeps `.env` (it holds the password) and the caches out of git.", 1),
-            Write("app/__init__.py", "empty: `app` is a package.", 1),
+            Write(".gitignore", N_("keeps `.env` (it holds the password) and the caches out of git."), 1),
+            Write("app/__init__.py", N_("empty: `app` is a package."), 1),
             Write(
                 "app/settings.py",
-                "a pydantic-settings class that reads `SHOP_DATABASE_URL` from the environment, else from `.env`.",
+                N_("a pydantic-settings class that reads `SHOP_DATABASE_URL` from the environment, else from `.env`."),
                 1,
                 excerpt="class Settings(BaseSettings):\n...\n"
                 '    model_config = SettingsConfigDict(env_prefix="SHOP_", env_file=PROJECT / ".env", extra="ignore")\n\n'
@@ -172,22 +197,28 @@ STEPS: tuple[Step, ...] = (
             ),
             Write(
                 "app/database.py",
-                "the async `engine`, an `async_sessionmaker`, the declarative `Base` (with a naming convention) "
-                "and `get_session()`, the dependency that gives each request an `AsyncSession`.",
+                N_(
+                    "the async `engine`, an `async_sessionmaker`, the declarative `Base` (with a naming convention) "
+                    "and `get_session()`, the dependency that gives each request an `AsyncSession`."
+                ),
                 1,
                 excerpt="engine = create_async_engine(settings.database_url.get_secret_value())\n"
                 "SessionLocal = async_sessionmaker(engine, expire_on_commit=False)",
             ),
             Write(
                 "app/models.py",
-                "`Category` (table `categories`: `id`, unique `name`) and `Product` (table `products`: "
-                "`id`, `name`, `price_cents`, `category_id` → `categories.id`).",
+                N_(
+                    "`Category` (table `categories`: `id`, unique `name`) and `Product` (table `products`: "
+                    "`id`, `name`, `price_cents`, `category_id` → `categories.id`)."
+                ),
                 1,
             ),
             Write(
                 "app/main.py",
-                "`app = FastAPI(...)` with `GET` and `POST` on `/categories` and `/products`, Pydantic models "
-                "in and out, and a session per request:",
+                N_(
+                    "`app = FastAPI(...)` with `GET` and `POST` on `/categories` and `/products`, Pydantic models "
+                    "in and out, and a session per request:"
+                ),
                 1,
                 excerpt="Session = Annotated[AsyncSession, Depends(get_session)]\n"
                 "...\n"
@@ -198,41 +229,43 @@ STEPS: tuple[Step, ...] = (
                 "    await session.commit()\n"
                 "    return category",
             ),
-            Command('python -c "import app.main"', "No output means the app imports: settings read, engine made."),
+            Command('python -c "import app.main"', N_("No output means the app imports: settings read, engine made.")),
         ),
     ),
     Step(
         2,
-        "Alembic, from the async template",
-        "This time `alembic init` starts from the **async** template, and `env.py` gets its URL from your settings.",
+        N_("Alembic, from the async template"),
+        N_("This time `alembic init` starts from the **async** template, and `env.py` gets its URL from your settings."),
         (
             Command("python -m alembic init -t async migrations", done_when="migrations/env.py"),
-            Edit("alembic.ini", "the URL goes", INI_URL_OLD, INI_URL_NEW),
-            Edit("migrations/env.py", "import the models, `Base` and the settings", ENV_IMPORTS_OLD, ENV_IMPORTS_NEW),
-            Edit("migrations/env.py", "give autogenerate your metadata and the URL", ENV_METADATA_OLD, ENV_METADATA_NEW),
+            Edit("alembic.ini", N_("the URL goes"), INI_URL_OLD, INI_URL_NEW),
+            Edit("migrations/env.py", N_("import the models, `Base` and the settings"), ENV_IMPORTS_OLD, ENV_IMPORTS_NEW),
+            Edit("migrations/env.py", N_("give autogenerate your metadata and the URL"), ENV_METADATA_OLD, ENV_METADATA_NEW),
             Command(
                 'python -m alembic revision --autogenerate -m "create categories and products" --rev-id 0001',
-                "Then **read** `migrations/versions/0001_create_categories_and_products.py` in the editor.",
+                N_("Then **read** `migrations/versions/0001_create_categories_and_products.py` in the editor."),
                 done_when="migrations/versions/0001_*.py",
             ),
             Command("python -m alembic upgrade head"),
-            Command(SERVE, "Open <http://127.0.0.1:8000/docs>, create a category and a product; Ctrl+C stops it.", serve=True),
+            Command(
+                SERVE, N_("Open <http://127.0.0.1:8000/docs>, create a category and a product; Ctrl+C stops it."), serve=True
+            ),
         ),
     ),
     Step(
         3,
-        "A second change: a column and the endpoint that uses it",
-        "Products get a stock count; a new endpoint lists the products in stock.",
+        N_("A second change: a column and the endpoint that uses it"),
+        N_("Products get a stock count; a new endpoint lists the products in stock."),
         (
             Write(
                 "app/models.py",
-                "a new column on `Product`.",
+                N_("a new column on `Product`."),
                 3,
                 excerpt='    stock: Mapped[int] = mapped_column(server_default="0")  # existing rows get 0',
             ),
             Write(
                 "app/main.py",
-                "`stock: int = 0` in `ProductIn`, and a new endpoint.",
+                N_("`stock: int = 0` in `ProductIn`, and a new endpoint."),
                 3,
                 excerpt='@app.get("/products/in-stock", response_model=list[ProductOut])\n'
                 "async def list_products_in_stock(session: Session):\n"
@@ -240,68 +273,78 @@ STEPS: tuple[Step, ...] = (
             ),
             Command(
                 'python -m alembic revision --autogenerate -m "add products.stock" --rev-id 0002',
-                "Read it: one `add_column` with `server_default='0'`, so the rows already there get a value.",
+                N_("Read it: one `add_column` with `server_default='0'`, so the rows already there get a value."),
                 done_when="migrations/versions/0002_*.py",
             ),
             Command("python -m alembic upgrade head"),
-            Command(SERVE, "<http://127.0.0.1:8000/products/in-stock> answers.", serve=True),
+            Command(SERVE, N_("<http://127.0.0.1:8000/products/in-stock> answers."), serve=True),
         ),
     ),
     Step(
         4,
-        "Refuse to start on a database that is not at head",
-        "At start-up the app compares the database's revision with the scripts' head, and stops with a clear message if they differ.",
+        N_("Refuse to start on a database that is not at head"),
+        N_(
+            "At start-up the app compares the database's revision with the scripts' head, and stops with a clear message if they differ."
+        ),
         (
             Write(
                 "app/schema_check.py",
-                "`require_head(engine)` compares `alembic heads` (the scripts) with `alembic_version` "
-                "(the database) and raises `DatabaseNotAtHead` if they differ.",
+                N_(
+                    "`require_head(engine)` compares `alembic heads` (the scripts) with `alembic_version` "
+                    "(the database) and raises `DatabaseNotAtHead` if they differ."
+                ),
                 4,
             ),
             Write(
                 "app/main.py",
-                'a lifespan that calls it before the first request, and `FastAPI(title="My shop", lifespan=lifespan)`.',
+                N_('a lifespan that calls it before the first request, and `FastAPI(title="My shop", lifespan=lifespan)`.'),
                 4,
                 excerpt="@asynccontextmanager\nasync def lifespan(app: FastAPI) -> AsyncIterator[None]:\n"
                 "    await require_head(engine)  # before the first request: refuse a database that is not at head\n"
                 "    yield\n    await engine.dispose()",
             ),
-            Command("python -m alembic downgrade -1", "One step back, on purpose (your `stock` numbers go with it).", demo=True),
-            Command(SERVE, "It stops at start-up: *the database is at 0001, this code needs 0002*.", serve=True, fails=True),
+            Command(
+                "python -m alembic downgrade -1", N_("One step back, on purpose (your `stock` numbers go with it)."), demo=True
+            ),
+            Command(SERVE, N_("It stops at start-up: *the database is at 0001, this code needs 0002*."), serve=True, fails=True),
             Command("python -m alembic upgrade head"),
-            Command(SERVE, "Now it starts.", serve=True),
+            Command(SERVE, N_("Now it starts."), serve=True),
         ),
     ),
     Step(
         5,
-        "Tests for the app and its migrations",
-        "pytest with httpx's `AsyncClient` against a throw-away database migrated to head, and the stairway.",
+        N_("Tests for the app and its migrations"),
+        N_("pytest with httpx's `AsyncClient` against a throw-away database migrated to head, and the stairway."),
         (
-            Write("pytest.ini", "where the tests are, and `pythonpath = .` so they import `app`.", 5),
-            Write("tests/__init__.py", "empty.", 5),
+            Write("pytest.ini", N_("where the tests are, and `pythonpath = .` so they import `app`."), 5),
+            Write("tests/__init__.py", N_("empty."), 5),
             Write(
                 "tests/conftest.py",
-                "fixtures: `test_database_url` (a database of its own per test, dropped after), `migrated` "
-                "(`alembic upgrade head` on it), `client` (an `AsyncClient` on the app, its sessions on that database).",
+                N_(
+                    "fixtures: `test_database_url` (a database of its own per test, dropped after), `migrated` "
+                    "(`alembic upgrade head` on it), `client` (an `AsyncClient` on the app, its sessions on that database)."
+                ),
                 5,
             ),
-            Write("tests/test_api.py", "create and list, the in-stock endpoint, and the refusal of an empty database.", 5),
-            Write("tests/test_migrations.py", "the stairway: for every revision, up, down one, up again.", 5),
-            Command("python -m pytest", "Four tests pass."),
+            Write("tests/test_api.py", N_("create and list, the in-stock endpoint, and the refusal of an empty database."), 5),
+            Write("tests/test_migrations.py", N_("the stairway: for every revision, up, down one, up again."), 5),
+            Command("python -m pytest", N_("Four tests pass.")),
         ),
     ),
     Step(
         6,
-        "A Dockerfile, and migrations before the app starts",
-        "A one-off `migrate` service runs `alembic upgrade head`; the app starts when it has finished successfully.",
+        N_("A Dockerfile, and migrations before the app starts"),
+        N_("A one-off `migrate` service runs `alembic upgrade head`; the app starts when it has finished successfully."),
         (
-            Write("requirements.txt", "what the image installs, pinned.", 6),
-            Write(".dockerignore", "keeps `.env` and the tests out of the image.", 6),
-            Write("Dockerfile", "the app's image: the app, `alembic.ini` and `migrations/`; it runs uvicorn.", 6),
+            Write("requirements.txt", N_("what the image installs, pinned."), 6),
+            Write(".dockerignore", N_("keeps `.env` and the tests out of the image."), 6),
+            Write("Dockerfile", N_("the app's image: the app, `alembic.ini` and `migrations/`; it runs uvicorn."), 6),
             Write(
                 "compose.yaml",
-                "three services: `db` (PostgreSQL 15), `migrate` and `app`, which waits for `migrate` "
-                "with `condition: service_completed_successfully`.",
+                N_(
+                    "three services: `db` (PostgreSQL 15), `migrate` and `app`, which waits for `migrate` "
+                    "with `condition: service_completed_successfully`."
+                ),
                 6,
                 excerpt="  migrate:  # a one-off service: runs, exits 0, and the app may start\n"
                 "    build: .\n"

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
+from course.i18n import tr
+
 if TYPE_CHECKING:
     from course.workspace import Workspace
 
@@ -97,4 +99,4 @@ def get(exercise_id: str) -> Exercise:
         return registry()[exercise_id]
     except KeyError:
         known = ", ".join(registry())
-        raise KeyError(f"no exercise {exercise_id!r}; the course has {known}") from None
+        raise KeyError(tr("no exercise {id!r}; the course has {known}", id=exercise_id, known=known)) from None

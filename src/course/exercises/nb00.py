@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "00-welcome-and-setup"
@@ -21,28 +22,33 @@ def check_hello(ws: Workspace) -> Verdict:
     tables = probes.tables(ws)
     if "hello" not in tables:
         if tables:
-            return wrong(f"there is no table named `hello`, but there is {', '.join(sorted(tables))}: a typo in the name?")
-        return not_started("no table named `hello` yet. Write one `%sql CREATE TABLE …` line in the cell above.")
+            return wrong(
+                tr(
+                    "there is no table named `hello`, but there is {tables}: a typo in the name?",
+                    tables=", ".join(sorted(tables)),
+                )
+            )
+        return not_started(tr("no table named `hello` yet. Write one `%sql CREATE TABLE …` line in the cell above."))
     columns = _columns(ws, "hello")
     if "id" not in columns:
-        return wrong(f"`hello` has the columns {', '.join(columns) or '(none)'}, but no column `id`.")
+        return wrong(tr("`hello` has the columns {columns}, but no column `id`.", columns=", ".join(columns) or tr("(none)")))
     if columns["id"] != "integer":
-        return wrong(f"`hello.id` is {columns['id']}, not integer.")
-    return solved("the table `hello` exists, with an integer column `id`.")
+        return wrong(tr("`hello.id` is {type}, not integer.", type=columns["id"]))
+    return solved(tr("the table `hello` exists, with an integer column `id`."))
 
 
 def check_greeting(ws: Workspace) -> Verdict:
     if "hello" not in probes.tables(ws):
-        return not_started("first create the table `hello` (exercise 00.1).")
+        return not_started(tr("first create the table `hello` (exercise 00.1)."))
     columns = _columns(ws, "hello")
     if "greeting" not in columns:
-        return not_started("`hello` has no column `greeting` yet: ALTER TABLE … ADD COLUMN.")
+        return not_started(tr("`hello` has no column `greeting` yet: ALTER TABLE … ADD COLUMN."))
     if columns["greeting"] != "text":
-        return wrong(f"`hello.greeting` is {columns['greeting']}, not text.")
+        return wrong(tr("`hello.greeting` is {type}, not text.", type=columns["greeting"]))
     greetings = probes.rows(ws, "SELECT greeting FROM hello WHERE greeting IS NOT NULL")
     if not greetings:
-        return wrong("`hello.greeting` exists, but no row has a greeting yet: INSERT one.")
-    return solved(f"`hello` now greets: {greetings[0][0]!r}.")
+        return wrong(tr("`hello.greeting` exists, but no row has a greeting yet: INSERT one."))
+    return solved(tr("`hello` now greets: {greeting!r}.", greeting=greetings[0][0]))
 
 
 EXERCISES = [

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import N_, tr
 from course.workspace import Workspace
 
 NOTEBOOK = "01-install-and-project-tour"
 
 SHOP_TABLES = {"categories", "products"}
 CATEGORY_COLUMNS = {"id", "name", "slug", "is_active", "parent_id"}
-START_OVER = 'course.restart_exercise("{id}") puts the workspace back where the exercise starts.'
+START_OVER = N_('course.restart_exercise("{id}") puts the workspace back where the exercise starts.')  # shown through tr()
 
 
 def _columns(ws: Workspace, table: str) -> dict[str, str]:
@@ -30,78 +31,98 @@ def check_create_all(ws: Workspace) -> Verdict:
     tables = probes.tables(ws)
     if not tables & SHOP_TABLES:
         if tables:
-            return wrong(f"the database has {', '.join(sorted(tables))}, but neither `categories` nor `products`.")
-        return not_started("no tables yet: make an engine on `ws.sync_url`, then run `Base.metadata.create_all(engine)`.")
+            return wrong(
+                tr("the database has {tables}, but neither `categories` nor `products`.", tables=", ".join(sorted(tables)))
+            )
+        return not_started(tr("no tables yet: make an engine on `ws.sync_url`, then run `Base.metadata.create_all(engine)`."))
     if "categories" in tables and "description" in _columns(ws, "categories"):
         return wrong(
-            "`categories` already has a `description` column: it was created from `next_week`'s copy of the table, "
-            "not from the models' `Base.metadata`. " + START_OVER.format(id="01.1")
+            tr(
+                "`categories` already has a `description` column: it was created from `next_week`'s copy of the table, "
+                "not from the models' `Base.metadata`. {start_over}",
+                start_over=tr(START_OVER, id="01.1"),
+            )
         )
     missing = SHOP_TABLES - tables
     if missing:
         return wrong(
-            f"`{missing.pop()}` is missing: `Base.metadata.create_all(engine)` creates every table the models declare, "
-            "not only one of them."
+            tr(
+                "`{table}` is missing: `Base.metadata.create_all(engine)` creates every table the models declare, "
+                "not only one of them.",
+                table=missing.pop(),
+            )
         )
     garden = _garden(ws)
     if not garden:
         return wrong(
-            "both tables exist, but there is no category with the slug `garden` yet: INSERT it with `%sql` "
-            "(and give `is_active` a value: its default lives in the model, in Python, not in the database)."
+            tr(
+                "both tables exist, but there is no category with the slug `garden` yet: INSERT it with `%sql` "
+                "(and give `is_active` a value: its default lives in the model, in Python, not in the database)."
+            )
         )
     if ("Garden", "garden") not in garden:
         name, slug = garden[0]
-        return wrong(f"the category is named {name!r} with the slug {slug!r}: expected the name 'Garden' and the slug 'garden'.")
-    return solved("both tables exist, and the category `Garden` is in them.")
+        return wrong(
+            tr(
+                "the category is named {name!r} with the slug {slug!r}: expected the name 'Garden' and the slug 'garden'.",
+                name=name,
+                slug=slug,
+            )
+        )
+    return solved(tr("both tables exist, and the category `Garden` is in them."))
 
 
 def check_add_description(ws: Workspace) -> Verdict:
     if "categories" not in probes.tables(ws):
-        return not_started("there is no table `categories`: do exercise 01.1 first (or run its catch-up cell).")
+        return not_started(tr("there is no table `categories`: do exercise 01.1 first (or run its catch-up cell)."))
     column = probes.column(ws, "categories", "description")
     if column is None:
         added = set(_columns(ws, "categories")) - CATEGORY_COLUMNS
         if added:
-            return wrong(f"`categories` has a new column `{sorted(added)[0]}`, but none named `description`.")
-        return not_started("`categories` has no column `description` yet: one `%sql ALTER TABLE … ADD COLUMN …` line.")
+            return wrong(tr("`categories` has a new column `{column}`, but none named `description`.", column=sorted(added)[0]))
+        return not_started(tr("`categories` has no column `description` yet: one `%sql ALTER TABLE … ADD COLUMN …` line."))
     data_type, nullable, _ = column
     if data_type != "text":
-        return wrong(f"`categories.description` is {data_type}, not text.")
+        return wrong(tr("`categories.description` is {type}, not text.", type=data_type))
     if nullable == "NO":
-        return wrong("`categories.description` is NOT NULL: it must accept NULL, a category may have no description.")
+        return wrong(tr("`categories.description` is NOT NULL: it must accept NULL, a category may have no description."))
     if not _garden(ws):
-        lost = "" if "products" in probes.tables(ws) else " (and `products` with it)"
+        lost = "" if "products" in probes.tables(ws) else tr(" (and `products` with it)")
         return wrong(
-            f"`description` is there, but the category Garden is gone{lost}: dropping and creating a table again "
-            "loses its rows, `ALTER TABLE` keeps them. " + START_OVER.format(id="01.2")
+            tr(
+                "`description` is there, but the category Garden is gone{lost}: dropping and creating a table again "
+                "loses its rows, `ALTER TABLE` keeps them. {start_over}",
+                lost=lost,
+                start_over=tr(START_OVER, id="01.2"),
+            )
         )
     return solved(
-        "`categories` has a nullable text column `description`, and its rows survived. You just wrote a migration by hand."
+        tr("`categories` has a nullable text column `description`, and its rows survived. You just wrote a migration by hand.")
     )
 
 
 def check_position(ws: Workspace) -> Verdict:
     if "categories" not in probes.tables(ws):
-        return not_started("there is no table `categories`: run the catch-up cell of exercise 01.1 first.")
+        return not_started(tr("there is no table `categories`: run the catch-up cell of exercise 01.1 first."))
     column = probes.column(ws, "categories", "position")
     if column is None:
         added = set(_columns(ws, "categories")) - CATEGORY_COLUMNS - {"description"}
         if added:
-            return wrong(f"`categories` has a new column `{sorted(added)[0]}`, but none named `position`.")
-        return not_started("`categories` has no column `position` yet. Careful: with rows there, `NOT NULL` alone fails.")
+            return wrong(tr("`categories` has a new column `{column}`, but none named `position`.", column=sorted(added)[0]))
+        return not_started(tr("`categories` has no column `position` yet. Careful: with rows there, `NOT NULL` alone fails."))
     data_type, nullable, default = column
     if data_type != "integer":
-        return wrong(f"`categories.position` is {data_type}, not integer.")
+        return wrong(tr("`categories.position` is {type}, not integer.", type=data_type))
     if nullable == "YES":
-        return wrong("`categories.position` accepts NULL: every category must have a position (NOT NULL).")
+        return wrong(tr("`categories.position` accepts NULL: every category must have a position (NOT NULL)."))
     if default is None:
         return wrong(
-            "`categories.position` has no DEFAULT: an INSERT that does not name it now fails. New categories should get 0."
+            tr("`categories.position` has no DEFAULT: an INSERT that does not name it now fails. New categories should get 0.")
         )
     if default != "0":
-        return wrong(f"`categories.position` defaults to {default}, not 0.")
+        return wrong(tr("`categories.position` defaults to {default}, not 0.", default=default))
     return solved(
-        "`categories.position` is an integer, NOT NULL, DEFAULT 0: the categories already there got 0, new ones will too."
+        tr("`categories.position` is an integer, NOT NULL, DEFAULT 0: the categories already there got 0, new ones will too.")
     )
 
 

@@ -8,12 +8,15 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import N_, tr
 from course.workspace import Workspace
 
 NOTEBOOK = "02-init"
 
 ASYNC_FOLDER = "app/migrations_async"
-RESTART = 'course.restart_exercise("{id}") puts the workspace back where the exercise started; your attempt is kept.'
+RESTART = N_(
+    'course.restart_exercise("{id}") puts the workspace back where the exercise started; your attempt is kept.'
+)  # shown through tr()
 
 
 def _ini(ws: Workspace) -> configparser.ConfigParser:
@@ -38,29 +41,46 @@ def check_async_template(ws: Workspace) -> Verdict:
         others = [f for f in _other_environments(ws) if f != ASYNC_FOLDER]
         if others:
             return wrong(
-                f"there is a new environment in {others[0]}/, not in {ASYNC_FOLDER}/: the argument of `init` is the "
-                f"folder, relative to where you run it (the project root). {RESTART.format(id='02.1')}"
+                tr(
+                    "there is a new environment in {found}/, not in {folder}/: the argument of `init` is the "
+                    "folder, relative to where you run it (the project root). {restart}",
+                    found=others[0],
+                    folder=ASYNC_FOLDER,
+                    restart=tr(RESTART, id="02.1"),
+                )
             )
-        return not_started(f"there is no {ASYNC_FOLDER}/ yet: one `%alembic init` command, with `-t async`.")
+        return not_started(tr("there is no {folder}/ yet: one `%alembic init` command, with `-t async`.", folder=ASYNC_FOLDER))
     env = target / "env.py"
     if not env.exists():
-        return wrong(f"{ASYNC_FOLDER}/ exists but holds no env.py. {RESTART.format(id='02.1')}")
+        return wrong(tr("{folder}/ exists but holds no env.py. {restart}", folder=ASYNC_FOLDER, restart=tr(RESTART, id="02.1")))
     text = env.read_text(encoding="utf-8")
     if "async_engine_from_config" not in text:
-        template = "the generic template" if "engine_from_config" in text else "not the async template"
+        template = tr("the generic template") if "engine_from_config" in text else tr("not the async template")
         return wrong(
-            f"{ASYNC_FOLDER}/env.py is {template}: it builds a synchronous engine. Choose the template with "
-            f"`-t async`; `init` refuses a folder that is not empty, so start over first: {RESTART.format(id='02.1')}"
+            tr(
+                "{folder}/env.py is {template}: it builds a synchronous engine. Choose the template with "
+                "`-t async`; `init` refuses a folder that is not empty, so start over first: {restart}",
+                folder=ASYNC_FOLDER,
+                template=template,
+                restart=tr(RESTART, id="02.1"),
+            )
         )
     location = _ini(ws).get("alembic", "script_location", fallback=None)
     if location != "%(here)s/app/migrations":
         return wrong(
-            f"alembic.ini now says script_location = {location}: the project's environment is still app/migrations. "
-            "`init` never overwrites an existing alembic.ini; was it deleted or edited? " + RESTART.format(id="02.1")
+            tr(
+                "alembic.ini now says script_location = {location}: the project's environment is still app/migrations. "
+                "`init` never overwrites an existing alembic.ini; was it deleted or edited? {restart}",
+                location=location,
+                restart=tr(RESTART, id="02.1"),
+            )
         )
     return solved(
-        f"{ASYNC_FOLDER}/env.py comes from the async template (async_engine_from_config, connection.run_sync), "
-        "and alembic.ini was left as it was."
+        tr(
+            "{folder}/env.py comes from the async template (async_engine_from_config, connection.run_sync), "
+            "and alembic.ini was left as it was.",
+            folder=ASYNC_FOLDER,
+        )
     )
 
 
@@ -73,23 +93,27 @@ def check_timezone(ws: Workspace) -> Verdict:
     try:
         ini = _ini(ws)
     except configparser.Error as error:
-        return wrong(f"alembic.ini no longer reads as an INI file: {str(error).splitlines()[0]}")
+        return wrong(tr("alembic.ini no longer reads as an INI file: {error}", error=str(error).splitlines()[0]))
     value = ini.get("alembic", "timezone", fallback=None)
     if value is None:
         elsewhere = [s for s in ini.sections() if ini.has_option(s, "timezone")]
         if elsewhere:
             return wrong(
-                f"`timezone = {ini.get(elsewhere[0], 'timezone')}` is in the section [{elsewhere[0]}]: Alembic reads "
-                "its options only from [alembic] (at the top of the file)."
+                tr(
+                    "`timezone = {value}` is in the section [{section}]: Alembic reads "
+                    "its options only from [alembic] (at the top of the file).",
+                    value=ini.get(elsewhere[0], "timezone"),
+                    section=elsewhere[0],
+                )
             )
         text = path.read_text(encoding="utf-8")
         commented = re.search(r"^#[ \t]*timezone[ \t]*=[ \t]*\S.*$", text, re.M)
         if commented:
-            return wrong(f"the line `{commented.group(0)}` is still a comment: remove the `# ` in front of it.")
-        return not_started("alembic.ini has no timezone yet: the line `# timezone =` is still commented out.")
+            return wrong(tr("the line `{line}` is still a comment: remove the `# ` in front of it.", line=commented.group(0)))
+        return not_started(tr("alembic.ini has no timezone yet: the line `# timezone =` is still commented out."))
     value = value.strip()
     if not value:
-        return wrong("`timezone =` is there but empty: an empty value means your computer's local time.")
+        return wrong(tr("`timezone =` is there but empty: an empty value means your computer's local time."))
     zone = None
     for name in (value, value.upper()):  # what Alembic tries, in this order
         try:
@@ -98,10 +122,19 @@ def check_timezone(ws: Workspace) -> Verdict:
         except (ZoneInfoNotFoundError, ValueError):
             continue
     if zone is None:
-        return wrong(f'`timezone = {value}`: Alembic would stop with "Can\'t locate timezone: {value}" at the next revision.')
+        return wrong(
+            tr(
+                '`timezone = {value}`: Alembic would stop with "Can\'t locate timezone: {value}" at the next revision.',
+                value=value,
+            )
+        )
     if not _zero_offset(zone):
-        return wrong(f"`timezone = {value}` is a real time zone, but not UTC: its dates are not comparable across a team.")
-    return solved(f"alembic.ini says timezone = {value}, in the [alembic] section: new migrations carry UTC dates.")
+        return wrong(
+            tr("`timezone = {value}` is a real time zone, but not UTC: its dates are not comparable across a team.", value=value)
+        )
+    return solved(
+        tr("alembic.ini says timezone = {value}, in the [alembic] section: new migrations carry UTC dates.", value=value)
+    )
 
 
 SAMPLE = {"rev": "3f2a9c1b7d4e", "slug": "add_weight", "year": 2025, "month": 1, "day": 31, "hour": 14, "minute": 5, "second": 9}
@@ -113,29 +146,60 @@ def check_file_template(ws: Workspace) -> Verdict:
         template = probes.script(ws).file_template
     except configparser.InterpolationError as error:
         return wrong(
-            "Alembic cannot read alembic.ini: configparser takes `%(year)d` for a reference to another option "
-            f"({type(error).__name__}). In alembic.ini, write every % twice: `%%(year)d`, `%%(rev)s`."
+            tr(
+                "Alembic cannot read alembic.ini: configparser takes `%(year)d` for a reference to another option "
+                "({error}). In alembic.ini, write every % twice: `%%(year)d`, `%%(rev)s`.",
+                error=type(error).__name__,
+            )
         )
     if template == "%(rev)s_%(slug)s":
-        return not_started("file_template is still the default, `%%(rev)s_%%(slug)s`: file names start with the revision id.")
+        return not_started(tr("file_template is still the default, `%%(rev)s_%%(slug)s`: file names start with the revision id."))
     try:
         name = template % SAMPLE
     except (KeyError, ValueError, TypeError) as error:
-        return wrong(f"file_template = {template} cannot be filled in ({type(error).__name__}: {error}).")
-    made = "a revision made on 31 January 2025 at 14:05 with the message 'add weight'"
+        return wrong(
+            tr(
+                "file_template = {template} cannot be filled in ({error}: {message}).",
+                template=template,
+                error=type(error).__name__,
+                message=error,
+            )
+        )
+    made = tr("a revision made on 31 January 2025 at 14:05 with the message 'add weight'")
     if "/" in name:
         return wrong(
-            f"{made} would go to {name}.py, in date folders (Alembic finds those only with "
-            "recursive_version_locations = true): the task asks for the date in the file name."
+            tr(
+                "{made} would go to {name}.py, in date folders (Alembic finds those only with "
+                "recursive_version_locations = true): the task asks for the date in the file name.",
+                made=made,
+                name=name,
+            )
         )
     if SAMPLE["rev"] not in name:
-        return wrong(f"{made} would be named {name}.py: no revision id (`%%(rev)s`), so two names could clash.")
+        return wrong(
+            tr("{made} would be named {name}.py: no revision id (`%%(rev)s`), so two names could clash.", made=made, name=name)
+        )
     if SAMPLE["slug"] not in name:
-        return wrong(f"{made} would be named {name}.py: no slug (`%%(slug)s`), so the name no longer says what it does.")
+        return wrong(
+            tr(
+                "{made} would be named {name}.py: no slug (`%%(slug)s`), so the name no longer says what it does.",
+                made=made,
+                name=name,
+            )
+        )
     if not re.match(r"2025\D?01\D?31", name):
-        where = "the date is there, but does not start the name year first" if "2025" in name else "there is no date in it"
-        return wrong(f"{made} would be named {name}.py: {where}, so a folder listing does not sort by date.")
-    return solved(f"{made} would be named {name}.py: the files now sort by date in a folder listing.")
+        where = (
+            tr("the date is there, but does not start the name year first") if "2025" in name else tr("there is no date in it")
+        )
+        return wrong(
+            tr(
+                "{made} would be named {name}.py: {where}, so a folder listing does not sort by date.",
+                made=made,
+                name=name,
+                where=where,
+            )
+        )
+    return solved(tr("{made} would be named {name}.py: the files now sort by date in a folder listing.", made=made, name=name))
 
 
 TEMPLATE_LINE = "file_template = %%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s"

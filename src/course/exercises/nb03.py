@@ -12,6 +12,7 @@ from pathlib import Path
 
 from course.alembic_runner import run_alembic, subprocess_env
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "03-configure-async-env"
@@ -34,7 +35,7 @@ def configure_options() -> frozenset[str]:
 def _parse_env(ws: Workspace) -> tuple[str, ast.Module | None, str | None]:
     path = ws.path / ENV
     if not path.exists():
-        return "", None, f"there is no {ENV} any more. Run the notebook's setup cell to start the chapter over."
+        return "", None, tr("there is no {file} any more. Run the notebook's setup cell to start the chapter over.", file=ENV)
     problem = probes.syntax_error(Path(ENV))  # checks run in the workspace: the message names the file as the learner does
     text = path.read_text(encoding="utf-8")
     return text, (None if problem else ast.parse(text)), problem
@@ -81,45 +82,64 @@ def _offline(calls: list[tuple[str, ast.Call]]) -> list[tuple[str, ast.Call]]:
 
 def _still_runs(ws: Workspace) -> Verdict | None:
     ok, last = probes.alembic(ws, "current")
-    return None if ok else wrong(f"env.py no longer runs: `alembic current` ends with: {last}")
+    return None if ok else wrong(tr("env.py no longer runs: `alembic current` ends with: {last}", last=last))
 
 
 def _silently_ignored(function: str, keyword: str, meant: str) -> Verdict:
     return wrong(
-        f"context.configure() in {function}() gets `{keyword}=`, an option Alembic does not have: it accepts "
-        f"unknown options without a word, so nothing is switched on. The option is `{meant}`."
+        tr(
+            "context.configure() in {function}() gets `{keyword}=`, an option Alembic does not have: it accepts "
+            "unknown options without a word, so nothing is switched on. The option is `{meant}`.",
+            function=function,
+            keyword=keyword,
+            meant=meant,
+        )
     )
 
 
 def check_compare_server_default(ws: Workspace) -> Verdict:
     text, tree, problem = _parse_env(ws)
     if tree is None:
-        return wrong(problem or "env.py does not parse.")
+        return wrong(problem or tr("env.py does not parse."))
     calls = _configure_calls(tree)
     online = _online(calls)
     if not online:
-        return wrong("env.py has no `context.configure(connection=…)` any more: online mode needs it (in do_run_migrations()).")
+        return wrong(
+            tr("env.py has no `context.configure(connection=…)` any more: online mode needs it (in do_run_migrations()).")
+        )
     values = [(f, _keyword(c, "compare_server_default")) for f, c in online]
     chosen = [(f, v) for f, v in values if v is not None]
     if chosen:
         function, value = chosen[0]
         if value in ("False", "None", "0"):
-            return wrong(f"{function}() says compare_server_default={value}: that is the default, off. `True` switches it on.")
+            return wrong(
+                tr(
+                    "{function}() says compare_server_default={value}: that is the default, off. `True` switches it on.",
+                    function=function,
+                    value=value,
+                )
+            )
         return _still_runs(ws) or solved(
-            f"{function}() now compares server defaults (compare_server_default={value}), and env.py still runs."
+            tr(
+                "{function}() now compares server defaults (compare_server_default={value}), and env.py still runs.",
+                function=function,
+                value=value,
+            )
         )
     typo = _typo(online, "compare_server_default")
     if typo:
         return _silently_ignored(*typo, "compare_server_default")
     if any(_keyword(c, "compare_server_default") not in (None, "False") for _, c in _offline(calls)):
         return wrong(
-            "compare_server_default is set in run_migrations_offline(): offline mode (`--sql`) only writes SQL and "
-            "never compares anything. Autogenerate runs online: set it in do_run_migrations()."
+            tr(
+                "compare_server_default is set in run_migrations_offline(): offline mode (`--sql`) only writes SQL and "
+                "never compares anything. Autogenerate runs online: set it in do_run_migrations()."
+            )
         )
     broken = _still_runs(ws)
     if broken:
         return broken
-    return not_started("context.configure(…) in do_run_migrations() does not set compare_server_default yet.")
+    return not_started(tr("context.configure(…) in do_run_migrations() does not set compare_server_default yet."))
 
 
 def _run_with_database_url(ws: Workspace, database: str) -> subprocess.CompletedProcess[str]:
@@ -149,52 +169,69 @@ def _last_line(output: str) -> str:
 def check_x_db_name(ws: Workspace) -> Verdict:
     text, tree, problem = _parse_env(ws)
     if tree is None:
-        return wrong(problem or "env.py does not parse.")
+        return wrong(problem or tr("env.py does not parse."))
     other = run_alembic(ws.path, ["-x", f"db_name={NO_SUCH_DATABASE}", "current"], check=False)
     used_x = other.returncode != 0 and f'"{NO_SUCH_DATABASE}"' in other.stdout
     if not used_x:
         if other.returncode != 0:
             return wrong(
-                f"with -x db_name=…, env.py fails for another reason: `alembic current` ends with: {_last_line(other.stdout)}"
+                tr(
+                    "with -x db_name=…, env.py fails for another reason: `alembic current` ends with: {last}",
+                    last=_last_line(other.stdout),
+                )
             )
         if "get_x_argument" not in text:
-            return not_started(f"`-x db_name={NO_SUCH_DATABASE}` changes nothing yet: env.py does not read -x.")
+            return not_started(
+                tr("`-x db_name={database}` changes nothing yet: env.py does not read -x.", database=NO_SUCH_DATABASE)
+            )
         return wrong(
-            f"env.py reads the -x arguments, but `alembic -x db_name={NO_SUCH_DATABASE} current` still connected to your "
-            "own database: put the name into the URL (`.set(database=…)`) before `config.set_main_option(…)`."
+            tr(
+                "env.py reads the -x arguments, but `alembic -x db_name={database} current` still connected to your "
+                "own database: put the name into the URL (`.set(database=…)`) before `config.set_main_option(…)`.",
+                database=NO_SUCH_DATABASE,
+            )
         )
     default = _run_with_database_url(ws, PROBE_DATABASE)
     if not (default.returncode != 0 and f'"{PROBE_DATABASE}"' in default.stdout):
         how = (
-            f"`alembic current` ends with: {_last_line(default.stdout)}" if default.returncode else "it connected to another one"
+            tr("`alembic current` ends with: {last}", last=_last_line(default.stdout))
+            if default.returncode
+            else tr("it connected to another one")
         )
         return wrong(
-            "with -x db_name=… env.py uses the database you name, but without -x it no longer uses the settings' "
-            f"database ({how}). When there is no db_name, keep the URL's own database."
+            tr(
+                "with -x db_name=… env.py uses the database you name, but without -x it no longer uses the settings' "
+                "database ({how}). When there is no db_name, keep the URL's own database.",
+                how=how,
+            )
         )
     plain = run_alembic(ws.path, ["current"], check=False)
     if plain.returncode != 0:
-        return wrong(f"plain `alembic current` fails: {_last_line(plain.stdout)}")
-    return solved("with -x db_name=… env.py connects to the database you name, and to the settings' database otherwise.")
+        return wrong(tr("plain `alembic current` fails: {last}", last=_last_line(plain.stdout)))
+    return solved(tr("with -x db_name=… env.py connects to the database you name, and to the settings' database otherwise."))
 
 
 def check_names_database(ws: Workspace) -> Verdict:
     _, tree, problem = _parse_env(ws)
     if tree is None:
-        return wrong(problem or "env.py does not parse.")
+        return wrong(problem or tr("env.py does not parse."))
     real = run_alembic(ws.path, ["current"], check=False)
     if real.returncode != 0:
-        return wrong(f"env.py no longer runs: `alembic current` ends with: {_last_line(real.stdout)}")
+        return wrong(tr("env.py no longer runs: `alembic current` ends with: {last}", last=_last_line(real.stdout)))
     password = str(ws.sync_url.password or "")
     marked = _run_with_url(ws, f"postgresql://shop:{MARKER_PASSWORD}@127.0.0.1:9/{MARKER_DATABASE}")
     if MARKER_PASSWORD in marked.stdout or (len(password) >= 4 and password in real.stdout):
         return wrong(
-            "the output shows the password: print the URL object itself (`str()` of a SQLAlchemy URL writes the "
-            "password as ***), not a string rendered from it or the `sqlalchemy.url` option."
+            tr(
+                "the output shows the password: print the URL object itself (`str()` of a SQLAlchemy URL writes the "
+                "password as ***), not a string rendered from it or the `sqlalchemy.url` option."
+            )
         )
     if ws.database not in real.stdout:
-        return not_started("`alembic current` does not say which database it works on yet.")
-    return solved(f"`alembic current` now names your database, {ws.database}, and keeps the password out of sight.")
+        return not_started(tr("`alembic current` does not say which database it works on yet."))
+    return solved(
+        tr("`alembic current` now names your database, {database}, and keeps the password out of sight.", database=ws.database)
+    )
 
 
 X_DB_NAME_SOLUTION = """\

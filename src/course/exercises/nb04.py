@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "04-autogenerate-initial"
@@ -56,7 +57,7 @@ def new_revisions(ws: Workspace) -> list[Path]:
 
 def where_is(ws: Workspace) -> str:
     current = probes.current(ws)
-    return ", ".join(sorted(current)) if current else "base (no revision applied)"
+    return ", ".join(sorted(current)) if current else tr("base (no revision applied)")
 
 
 # 04.1 ---------------------------------------------------------------------------------------------
@@ -65,25 +66,33 @@ def where_is(ws: Workspace) -> str:
 def check_model(ws: Workspace) -> Verdict:
     broken = probes.syntax_error(CATEGORY)
     if broken:
-        return wrong(f"{broken}.")
+        return wrong(tr("{error}.", error=broken))
     found = fields(CATEGORY, "Category")
     if "description" not in found:
         if probes.column(ws, "categories", "description"):
             return wrong(
-                "the database has a column `categories.description`, but the model `Category` does not: "
-                "it was added by hand. Autogenerate would propose to drop it. Change the model, not the database."
+                tr(
+                    "the database has a column `categories.description`, but the model `Category` does not: "
+                    "it was added by hand. Autogenerate would propose to drop it. Change the model, not the database."
+                )
             )
-        return not_started("the model `Category` has no `description` attribute yet.")
+        return not_started(tr("the model `Category` has no `description` attribute yet."))
     if not nullable(found["description"]):
         return wrong(
-            f"`{ast.unparse(found['description'])}` makes a NOT NULL column; the task asks for a nullable one: "
-            "`Mapped[str | None]`."
+            tr(
+                "`{line}` makes a NOT NULL column; the task asks for a nullable one: `Mapped[str | None]`.",
+                line=ast.unparse(found["description"]),
+            )
         )
     ok, last = probes.alembic(ws, "check")
     if not ok and "description" not in last and "not up to date" not in last:
-        return wrong(f"the models do not load any more; `alembic check` ends with: {last}")
-    there = "the database has it too" if probes.column(ws, "categories", "description") else "the database does not know it yet"
-    return solved(f"`Category.description` is a nullable column in the model; {there}.")
+        return wrong(tr("the models do not load any more; `alembic check` ends with: {last}", last=last))
+    there = (
+        tr("the database has it too")
+        if probes.column(ws, "categories", "description")
+        else tr("the database does not know it yet")
+    )
+    return solved(tr("`Category.description` is a nullable column in the model; {there}.", there=there))
 
 
 # 04.2 ---------------------------------------------------------------------------------------------
@@ -91,42 +100,60 @@ def check_model(ws: Workspace) -> Verdict:
 
 def check_generate_and_apply(ws: Workspace) -> Verdict:
     if probes.syntax_error(CATEGORY) or "description" not in fields(CATEGORY, "Category"):
-        return not_started("first give the model `Category` its `description` (exercise 04.1).")
+        return not_started(tr("first give the model `Category` its `description` (exercise 04.1)."))
     for path in new_revisions(ws):
         broken = probes.syntax_error(path)
         if broken:
-            return wrong(f"{broken}.")
+            return wrong(tr("{error}.", error=broken))
     adding = [p for p in new_revisions(ws) if "description" in function_source(p, "upgrade")]
     empty = [
         p for p in new_revisions(ws) if body_is_empty(function_source(p, "upgrade")) and "picture_url" not in p.read_text("utf-8")
     ]
     if empty and not adding:
         return wrong(
-            f"{empty[0].as_posix()} has an empty `upgrade()`: it was generated without `--autogenerate` "
-            "(or before the model change). Delete that file and generate again with `--autogenerate`."
+            tr(
+                "{file} has an empty `upgrade()`: it was generated without `--autogenerate` "
+                "(or before the model change). Delete that file and generate again with `--autogenerate`.",
+                file=empty[0].as_posix(),
+            )
         )
     if not adding:
         if probes.column(ws, "categories", "description"):
-            return wrong("`categories.description` is in the database, but no revision adds it: was it added by hand?")
-        return not_started('no revision adds `categories.description` yet: `%alembic revision --autogenerate -m "…"`.')
+            return wrong(tr("`categories.description` is in the database, but no revision adds it: was it added by hand?"))
+        return not_started(tr('no revision adds `categories.description` yet: `%alembic revision --autogenerate -m "…"`.'))
     if len(adding) > 1:
         names = ", ".join(p.name for p in adding)
-        return wrong(f"{len(adding)} revisions add `description` ({names}): delete the extra one before you apply them.")
+        return wrong(
+            tr(
+                "{count} revisions add `description` ({names}): delete the extra one before you apply them.",
+                count=len(adding),
+                names=names,
+            )
+        )
     if not probes.at_head(ws):
         return wrong(
-            f"{adding[0].name} is written but not applied: the database is at {where_is(ws)}, "
-            f"the head is {', '.join(sorted(probes.heads(ws)))}. Generating is not applying: `%alembic upgrade head`."
+            tr(
+                "{file} is written but not applied: the database is at {where}, "
+                "the head is {head}. Generating is not applying: `%alembic upgrade head`.",
+                file=adding[0].name,
+                where=where_is(ws),
+                head=", ".join(sorted(probes.heads(ws))),
+            )
         )
     column = probes.column(ws, "categories", "description")
     if column is None:
-        return wrong("the database is at head, yet `categories` has no `description` column: does the revision add it?")
+        return wrong(tr("the database is at head, yet `categories` has no `description` column: does the revision add it?"))
     if column[1] != "YES":
-        return wrong("`categories.description` is NOT NULL; the task asks for a nullable column (`Mapped[str | None]`).")
+        return wrong(tr("`categories.description` is NOT NULL; the task asks for a nullable column (`Mapped[str | None]`)."))
     ok, last = probes.alembic(ws, "check")
     if not ok:
-        return wrong(f"the models and the database still disagree: `alembic check` says {last}")
+        return wrong(tr("the models and the database still disagree: `alembic check` says {last}", last=last))
     return solved(
-        f"{adding[0].name} is applied: `categories.description` exists ({column[0]}, nullable) and `alembic check` finds nothing new."
+        tr(
+            "{file} is applied: `categories.description` exists ({type}, nullable) and `alembic check` finds nothing new.",
+            file=adding[0].name,
+            type=column[0],
+        )
     )
 
 
@@ -136,59 +163,78 @@ def check_generate_and_apply(ws: Workspace) -> Verdict:
 def check_rename(ws: Workspace) -> Verdict:
     broken = probes.syntax_error(PRODUCT)
     if broken:
-        return wrong(f"{broken}.")
+        return wrong(tr("{error}.", error=broken))
     model = fields(PRODUCT, "Product")
     in_db = {name: probes.column(ws, "products", name) is not None for name in ("image_url", "picture_url")}
     renames = [p for p in new_revisions(ws) if "picture_url" in p.read_text(encoding="utf-8")]
     if "picture_url" not in model:
         if renames or in_db["picture_url"]:
             return wrong(
-                "there is a `picture_url` in the revisions or the database, but the model `Product` still says `image_url`."
+                tr("there is a `picture_url` in the revisions or the database, but the model `Product` still says `image_url`.")
             )
-        return not_started("`Product.image_url` is still called `image_url`, in the model and in the database.")
+        return not_started(tr("`Product.image_url` is still called `image_url`, in the model and in the database."))
     if "image_url" in model:
-        return wrong("the model `Product` has both `image_url` and `picture_url`: rename the attribute, do not add a second one.")
+        return wrong(
+            tr("the model `Product` has both `image_url` and `picture_url`: rename the attribute, do not add a second one.")
+        )
     if not renames:
         return wrong(
-            "the model says `picture_url`, but no revision renames the column yet: generate one, and read it before applying it."
+            tr(
+                "the model says `picture_url`, but no revision renames the column yet: "
+                "generate one, and read it before applying it."
+            )
         )
     for path in renames:
         broken = probes.syntax_error(path)
         if broken:
-            return wrong(f"{broken}.")
+            return wrong(tr("{error}.", error=broken))
     rows = probes.rows(ws, "SELECT * FROM products WHERE slug = 'pocket-camera'")
     if not rows:
-        return wrong('the pocket camera is not in `products` any more: `course.restart_exercise("04.3")` brings it back.')
+        return wrong(tr('the pocket camera is not in `products` any more: `course.restart_exercise("04.3")` brings it back.'))
     if in_db["picture_url"] and not in_db["image_url"]:
         picture = probes.rows(ws, "SELECT picture_url FROM products WHERE slug = 'pocket-camera'")[0][0]
         if picture != PICTURE:
             return wrong(
-                f"`picture_url` exists, but the pocket camera's picture path is {picture!r}, not {PICTURE!r}: it was lost "
-                "with the dropped `image_url`. Edit the revision to rename the column, then "
-                '`course.restart_exercise("04.3")` puts the database back to try again.'
+                tr(
+                    "`picture_url` exists, but the pocket camera's picture path is {picture!r}, not {expected!r}: it was lost "
+                    "with the dropped `image_url`. Edit the revision to rename the column, then "
+                    '`course.restart_exercise("04.3")` puts the database back to try again.',
+                    picture=picture,
+                    expected=PICTURE,
+                )
             )
     upgrade = "\n".join(function_source(p, "upgrade") for p in renames)
     downgrade = "\n".join(function_source(p, "downgrade") for p in renames)
     if "drop_column" in upgrade:
         return wrong(
-            "the revision's `upgrade()` drops `image_url` and adds an empty `picture_url`: applied, it loses the picture path. "
-            'Replace the pair with `op.alter_column("products", "image_url", new_column_name="picture_url")`.'
+            tr(
+                "the revision's `upgrade()` drops `image_url` and adds an empty `picture_url`: "
+                "applied, it loses the picture path. "
+                'Replace the pair with `op.alter_column("products", "image_url", new_column_name="picture_url")`.'
+            )
         )
     if "drop_column" in downgrade:
         return wrong(
-            "`upgrade()` renames, but `downgrade()` still drops `picture_url` and adds an empty `image_url`: "
-            "going back would lose the data. Rename it back with `op.alter_column(…)`."
+            tr(
+                "`upgrade()` renames, but `downgrade()` still drops `picture_url` and adds an empty `image_url`: "
+                "going back would lose the data. Rename it back with `op.alter_column(…)`."
+            )
         )
     if not ("new_column_name" in downgrade or "RENAME" in downgrade.upper()):
-        return wrong("`downgrade()` does not rename `picture_url` back to `image_url`.")
+        return wrong(tr("`downgrade()` does not rename `picture_url` back to `image_url`."))
     if not probes.at_head(ws):
-        return wrong(f"the revision is written but not applied: the database is at {where_is(ws)}. `%alembic upgrade head`.")
+        return wrong(
+            tr(
+                "the revision is written but not applied: the database is at {where}. `%alembic upgrade head`.",
+                where=where_is(ws),
+            )
+        )
     if not in_db["picture_url"] or in_db["image_url"]:
-        return wrong("the database is at head, but `products` has no `picture_url` in place of `image_url`.")
+        return wrong(tr("the database is at head, but `products` has no `picture_url` in place of `image_url`."))
     ok, last = probes.alembic(ws, "check")
     if not ok:
-        return wrong(f"the models and the database disagree: `alembic check` says {last}")
-    return solved(f"`products.image_url` is now `picture_url`, and the pocket camera still has {PICTURE!r}.")
+        return wrong(tr("the models and the database disagree: `alembic check` says {last}", last=last))
+    return solved(tr("`products.image_url` is now `picture_url`, and the pocket camera still has {picture!r}.", picture=PICTURE))
 
 
 SOLUTION_RENAME = """\

@@ -6,6 +6,7 @@ import re
 
 from course.alembic_runner import run_alembic
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "05-reading-the-migration"
@@ -39,11 +40,11 @@ def unreadable(ws: Workspace) -> Verdict | None:
     for path in probes.revision_files(ws):
         broken = probes.syntax_error(path.relative_to(ws.path))
         if broken:
-            return wrong(f"{broken}.")
+            return wrong(tr("{error}.", error=broken))
     try:
         revisions(ws)
     except Exception as error:  # noqa: BLE001 - Alembic's own words are the diagnosis
-        return wrong(f"Alembic cannot read the revisions: {str(error).splitlines()[0]}")
+        return wrong(tr("Alembic cannot read the revisions: {error}", error=str(error).splitlines()[0]))
     return None
 
 
@@ -52,43 +53,55 @@ def unreadable(ws: Workspace) -> Verdict | None:
 
 def check_write(ws: Workspace) -> Verdict:
     if not [p for p in probes.revision_files(ws) if p.name != "0001_initial_migration.py"]:
-        return not_started("there is no file `app/migrations/versions/0002_add_brand.py` yet: `%%writefile` writes one.")
+        return not_started(tr("there is no file `app/migrations/versions/0002_add_brand.py` yet: `%%writefile` writes one."))
     problem = unreadable(ws)
     if problem:
         return problem
     found = revisions(ws)
     if "0002" not in found:
         others = ", ".join(sorted(set(found) - {"0001"}))
-        return wrong(f'Alembic finds no revision `0002` (it finds {others}): the file needs `revision = "0002"`.')
+        return wrong(
+            tr('Alembic finds no revision `0002` (it finds {others}): the file needs `revision = "0002"`.', others=others)
+        )
     parent = found["0002"].down_revision
     if parent != "0001":
         if parent is None:
             return wrong(
-                "`down_revision` is None, so 0002 does not come after 0001: Alembic sees two separate histories, "
-                'with two heads (0001 and 0002). Set `down_revision = "0001"`.'
+                tr(
+                    "`down_revision` is None, so 0002 does not come after 0001: Alembic sees two separate histories, "
+                    'with two heads (0001 and 0002). Set `down_revision = "0001"`.'
+                )
             )
-        return wrong(f"`down_revision` is {parent!r}, not '0001': 0002 must come right after 0001.")
+        return wrong(tr("`down_revision` is {parent!r}, not '0001': 0002 must come right after 0001.", parent=parent))
     ok, out = sql_of(ws, "upgrade", "0001:0002", "--sql")
     if not ok:
-        return wrong(f"`alembic upgrade 0001:0002 --sql` fails: {last_line(out)}")
+        return wrong(tr("`alembic upgrade 0001:0002 --sql` fails: {last}", last=last_line(out)))
     added = re.search(r"ALTER TABLE products ADD COLUMN brand ([^;]*);", out)
     if added is None:
         return wrong(
-            "`upgrade()` does not add `products.brand`: its SQL (`upgrade 0001:0002 --sql`) has no `ALTER TABLE products ADD COLUMN brand`."
+            tr(
+                "`upgrade()` does not add `products.brand`: its SQL (`upgrade 0001:0002 --sql`) "
+                "has no `ALTER TABLE products ADD COLUMN brand`."
+            )
         )
     definition = added.group(1).strip()
     if "NOT NULL" in definition:
-        return wrong("`brand` would be NOT NULL; the task asks for a nullable column (`nullable=True`).")
+        return wrong(tr("`brand` would be NOT NULL; the task asks for a nullable column (`nullable=True`)."))
     if definition != "VARCHAR(100)":
-        return wrong(f"`brand` would be `{definition}`, not `VARCHAR(100)`: `sa.String(length=100)`.")
+        return wrong(tr("`brand` would be `{definition}`, not `VARCHAR(100)`: `sa.String(length=100)`.", definition=definition))
     ok, out = sql_of(ws, "downgrade", "0002:0001", "--sql")
     if not ok:
-        return wrong(f"`alembic downgrade 0002:0001 --sql` fails: {last_line(out)}")
+        return wrong(tr("`alembic downgrade 0002:0001 --sql` fails: {last}", last=last_line(out)))
     if "ALTER TABLE products DROP COLUMN brand;" not in out:
         return wrong(
-            '`downgrade()` does not drop `products.brand`: going back to 0001 would leave the column behind. `op.drop_column("products", "brand")`.'
+            tr(
+                "`downgrade()` does not drop `products.brand`: going back to 0001 would leave the column behind. "
+                '`op.drop_column("products", "brand")`.'
+            )
         )
-    return solved("Alembic finds 0002 right after 0001; its SQL adds `products.brand VARCHAR(100)`, and its downgrade drops it.")
+    return solved(
+        tr("Alembic finds 0002 right after 0001; its SQL adds `products.brand VARCHAR(100)`, and its downgrade drops it.")
+    )
 
 
 # 05.2 ---------------------------------------------------------------------------------------------
@@ -96,22 +109,30 @@ def check_write(ws: Workspace) -> Verdict:
 
 def check_apply(ws: Workspace) -> Verdict:
     if unreadable(ws) or "0002" not in revisions(ws):
-        return not_started("first write revision 0002 (exercise 05.1).")
+        return not_started(tr("first write revision 0002 (exercise 05.1)."))
     current, brand = probes.current(ws), probes.column(ws, "products", "brand")
     if current == {"0002"} and brand:
-        return solved("`products.brand` exists and `alembic_version` says 0002.")
+        return solved(tr("`products.brand` exists and `alembic_version` says 0002."))
     if current == {"0002"}:
         return wrong(
-            "`alembic_version` says 0002, but `products` has no `brand` column: `alembic stamp` only writes the version "
-            "number, it runs no migration. `%alembic stamp 0001`, then `%alembic upgrade head`."
+            tr(
+                "`alembic_version` says 0002, but `products` has no `brand` column: `alembic stamp` only writes the version "
+                "number, it runs no migration. `%alembic stamp 0001`, then `%alembic upgrade head`."
+            )
         )
     if brand:
         return wrong(
-            f"`products.brand` exists, but `alembic_version` says {where_is(ws)}: the column was added by hand, and Alembic "
-            "does not know. `%sql ALTER TABLE products DROP COLUMN brand`, then upgrade."
+            tr(
+                "`products.brand` exists, but `alembic_version` says {where}: the column was added by hand, and Alembic "
+                "does not know. `%sql ALTER TABLE products DROP COLUMN brand`, then upgrade.",
+                where=where_is(ws),
+            )
         )
     return not_started(
-        f"the database is still at {where_is(ws)}, without `products.brand` (`--sql` only prints SQL; without it, it runs)."
+        tr(
+            "the database is still at {where}, without `products.brand` (`--sql` only prints SQL; without it, it runs).",
+            where=where_is(ws),
+        )
     )
 
 
@@ -121,23 +142,31 @@ def check_apply(ws: Workspace) -> Verdict:
 def check_back(ws: Workspace) -> Verdict:
     if unreadable(ws) is None and "0002" not in revisions(ws):
         return wrong(
-            "revision 0002 is gone from `versions/`: a downgrade changes only the database. Keep the file (exercise 05.1 writes it)."
+            tr(
+                "revision 0002 is gone from `versions/`: a downgrade changes only the database. "
+                "Keep the file (exercise 05.1 writes it)."
+            )
         )
     current, brand = probes.current(ws), probes.column(ws, "products", "brand")
     if current == {"0002"}:
-        return not_started("the database is still at 0002, with `products.brand`: go one revision down.")
+        return not_started(tr("the database is still at 0002, with `products.brand`: go one revision down."))
     if current == {"0001"} and not brand:
-        return solved("back at 0001: `products.brand` is gone, and 0002 is still in `versions/`, ready to upgrade again.")
+        return solved(tr("back at 0001: `products.brand` is gone, and 0002 is still in `versions/`, ready to upgrade again."))
     if current == {"0001"}:
         return wrong(
-            "`alembic_version` says 0001, but `products.brand` is still there: `stamp` moves only the bookkeeping, "
-            "`downgrade` runs `downgrade()`. `%alembic stamp 0002`, then `%alembic downgrade -1`."
+            tr(
+                "`alembic_version` says 0001, but `products.brand` is still there: `stamp` moves only the bookkeeping, "
+                "`downgrade` runs `downgrade()`. `%alembic stamp 0002`, then `%alembic downgrade -1`."
+            )
         )
     if not current:
         return wrong(
-            "the database is at base: two revisions down, not one (`-1` is one step). `%alembic upgrade 0001` brings it back up."
+            tr(
+                "the database is at base: two revisions down, not one (`-1` is one step). "
+                "`%alembic upgrade 0001` brings it back up."
+            )
         )
-    return wrong(f"the database is at {where_is(ws)}, not at 0001.")
+    return wrong(tr("the database is at {where}, not at 0001.", where=where_is(ws)))
 
 
 # 05.4 ---------------------------------------------------------------------------------------------
@@ -171,50 +200,83 @@ def check_constraint(ws: Workspace) -> Verdict:
     extra = [script for rev, script in found.items() if rev not in ("0001", "0002")]
     in_db = constraints_in_db(ws)
     if not extra and not in_db:
-        return not_started("no revision adds a CHECK constraint to `products` yet.")
+        return not_started(tr("no revision adds a CHECK constraint to `products` yet."))
     heads = probes.heads(ws)
     if len(heads) > 1:
         return wrong(
-            f"the history has {len(heads)} heads ({', '.join(sorted(heads))}): the new revision's `down_revision` should be '0002'."
+            tr(
+                "the history has {count} heads ({heads}): the new revision's `down_revision` should be '0002'.",
+                count=len(heads),
+                heads=", ".join(sorted(heads)),
+            )
         )
     if not extra:
         return wrong(
-            f"`products` has the CHECK constraint(s) {', '.join(sorted(in_db))}, but no revision adds them: added by hand?"
+            tr(
+                "`products` has the CHECK constraint(s) {names}, but no revision adds them: added by hand?",
+                names=", ".join(sorted(in_db)),
+            )
         )
     head = next(iter(heads))
     ok, out = sql_of(ws, "upgrade", f"0002:{head}", "--sql")
     if not ok:
-        return wrong(f"`alembic upgrade 0002:{head} --sql` fails: {last_line(out)}")
+        return wrong(tr("`alembic upgrade 0002:{head} --sql` fails: {last}", head=head, last=last_line(out)))
     names = re.findall(r"ALTER TABLE products ADD CONSTRAINT (\w+) CHECK", out)
     if not names:
         return wrong(
-            "the new revision's `upgrade()` adds no CHECK constraint to `products` (its SQL has no `ADD CONSTRAINT … CHECK`)."
+            tr("the new revision's `upgrade()` adds no CHECK constraint to `products` (its SQL has no `ADD CONSTRAINT … CHECK`).")
         )
     if CONSTRAINT not in names:
         if f"ck_products_{CONSTRAINT}" in names:
             return wrong(
-                f"the constraint would be named `ck_products_{CONSTRAINT}`: the naming convention "
-                "`ck_%(table_name)s_%(constraint_name)s` was applied twice, to a name that already had it. "
-                f'Pass the short name `price_not_negative`, or mark the full name as final: `op.f("{CONSTRAINT}")`.'
+                tr(
+                    "the constraint would be named `ck_products_{constraint}`: the naming convention "
+                    "`ck_%(table_name)s_%(constraint_name)s` was applied twice, to a name that already had it. "
+                    'Pass the short name `price_not_negative`, or mark the full name as final: `op.f("{constraint}")`.',
+                    constraint=CONSTRAINT,
+                )
             )
-        return wrong(f"the constraint would be named `{names[0]}`, not `{CONSTRAINT}`.")
+        return wrong(tr("the constraint would be named `{name}`, not `{constraint}`.", name=names[0], constraint=CONSTRAINT))
     ok, out = sql_of(ws, "downgrade", f"{head}:0002", "--sql")
     dropped = re.findall(r"ALTER TABLE products DROP CONSTRAINT (\w+);", out) if ok else []
     if CONSTRAINT not in dropped:
-        said = f"drops `{dropped[0]}` instead" if dropped else "drops nothing"
+        said = tr("drops `{name}` instead", name=dropped[0]) if dropped else tr("drops nothing")
         return wrong(
-            f"`downgrade()` {said}: going back to 0002 must drop `{CONSTRAINT}` (the convention applies to that name too)."
+            tr(
+                "`downgrade()` {said}: going back to 0002 must drop `{constraint}` (the convention applies to that name too).",
+                said=said,
+                constraint=CONSTRAINT,
+            )
         )
     if probes.current(ws) != heads:
-        return wrong(f"the revision is written but not applied: the database is at {where_is(ws)}. `%alembic upgrade head`.")
+        return wrong(
+            tr(
+                "the revision is written but not applied: the database is at {where}. `%alembic upgrade head`.",
+                where=where_is(ws),
+            )
+        )
     if CONSTRAINT not in in_db:
-        return wrong(f"the database is at head, yet `products` has no constraint `{CONSTRAINT}`.")
+        return wrong(tr("the database is at head, yet `products` has no constraint `{constraint}`.", constraint=CONSTRAINT))
     expression = in_db[CONSTRAINT]
     if accepts(ws, expression, -1):
-        return wrong(f"`{CONSTRAINT}` is `CHECK {expression}`: it lets a price of -1 in.")
+        return wrong(
+            tr("`{constraint}` is `CHECK {expression}`: it lets a price of -1 in.", constraint=CONSTRAINT, expression=expression)
+        )
     if accepts(ws, expression, 0) is False:
-        return wrong(f"`{CONSTRAINT}` is `CHECK {expression}`: it refuses a price of 0, which is not negative.")
-    return solved(f"`{CONSTRAINT}` (`CHECK {expression}`) is in the database, and `downgrade()` drops it by the same name.")
+        return wrong(
+            tr(
+                "`{constraint}` is `CHECK {expression}`: it refuses a price of 0, which is not negative.",
+                constraint=CONSTRAINT,
+                expression=expression,
+            )
+        )
+    return solved(
+        tr(
+            "`{constraint}` (`CHECK {expression}`) is in the database, and `downgrade()` drops it by the same name.",
+            constraint=CONSTRAINT,
+            expression=expression,
+        )
+    )
 
 
 CONSTRAINT_REVISION = '%alembic revision --rev-id 0003 -m "price is never negative"\n'

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
 from course.exercises.nb04 import body_is_empty, fields, function_source
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "06-upgrade-downgrade-history"
@@ -41,20 +42,22 @@ def check_middle(ws: Workspace) -> Verdict:
     current = probes.current(ws)
     if current == {middle}:
         if probes.column(ws, "categories", "description") is None or default_categories(ws):
-            return wrong("`alembic_version` holds the middle revision, but the tables do not match it: was it stamped?")
-        return solved("the database is at the middle revision: a `description` column, no default categories.")
+            return wrong(tr("`alembic_version` holds the middle revision, but the tables do not match it: was it stamped?"))
+        return solved(tr("the database is at the middle revision: a `description` column, no default categories."))
     if current == {data}:
-        return not_started("the database is still at the head (`Add default categories`): one revision down.")
+        return not_started(tr("the database is still at the head (`Add default categories`): one revision down."))
     if current == {first}:
         return wrong(
-            "the database is at 0001, one step below the middle revision: too far down (`categories.description` is gone). "
-            "`%alembic upgrade +1` brings it one step up."
+            tr(
+                "the database is at 0001, one step below the middle revision: too far down (`categories.description` is gone). "
+                "`%alembic upgrade +1` brings it one step up."
+            )
         )
     if not current:
-        return wrong(
-            "the database is at base: too far down, every revision was undone. `%alembic upgrade {middle}` brings it back."
+        return wrong(  # {middle} is the notebook's variable, expanded by %alembic: the message has no values
+            tr("the database is at base: too far down, every revision was undone. `%alembic upgrade {middle}` brings it back.")
         )
-    return wrong(f"the database is at {where_is(ws)}, not at the middle revision {middle}.")
+    return wrong(tr("the database is at {where}, not at the middle revision {middle}.", where=where_is(ws), middle=middle))
 
 
 # 06.2 ---------------------------------------------------------------------------------------------
@@ -65,27 +68,39 @@ def check_base(ws: Workspace) -> Verdict:
     shop = sorted(tables & {"categories", "products"})
     if "alembic_version" not in tables:
         return wrong(
-            "there is no `alembic_version` table: were tables dropped by hand? `downgrade base` leaves an empty "
-            '`alembic_version`. `course.restart_exercise("06.2")` puts the database back.'
+            tr(
+                "there is no `alembic_version` table: were tables dropped by hand? `downgrade base` leaves an empty "
+                '`alembic_version`. `course.restart_exercise("06.2")` puts the database back.'
+            )
         )
     current = probes.current(ws)
     if not current and not shop:
-        return solved("only an empty `alembic_version` is left: the database is at base.")
+        return solved(tr("only an empty `alembic_version` is left: the database is at base."))
     if current and not shop:
         return wrong(
-            f"`alembic_version` still says {where_is(ws)}, but the tables are gone: dropped by hand? Alembic still believes "
-            'the database is at that revision. `course.restart_exercise("06.2")` puts it back; then downgrade.'
+            tr(
+                "`alembic_version` still says {where}, but the tables are gone: dropped by hand? Alembic still believes "
+                'the database is at that revision. `course.restart_exercise("06.2")` puts it back; then downgrade.',
+                where=where_is(ws),
+            )
         )
     if not current:
+        both = shop[0] if len(shop) == 1 else tr("{first} and {second}", first=shop[0], second=shop[1])
         return wrong(
-            f"`alembic_version` is empty, but {' and '.join(shop)} are still there: `stamp base` rewrites only the "
-            "bookkeeping, `downgrade` runs the `downgrade()` functions."
+            tr(
+                "`alembic_version` is empty, but {tables} are still there: `stamp base` rewrites only the "
+                "bookkeeping, `downgrade` runs the `downgrade()` functions.",
+                tables=both,
+            )
         )
     if current == {"0001"}:
         return wrong(
-            "the database is at 0001, one revision above base: a downgrade to an id stops **at** that revision. `base` is below 0001."
+            tr(
+                "the database is at 0001, one revision above base: a downgrade to an id stops **at** that revision. "
+                "`base` is below 0001."
+            )
         )
-    return not_started(f"the database is still at {where_is(ws)}: take it all the way down.")
+    return not_started(tr("the database is still at {where}: take it all the way down.", where=where_is(ws)))
 
 
 # 06.3 ---------------------------------------------------------------------------------------------
@@ -94,40 +109,56 @@ def check_base(ws: Workspace) -> Verdict:
 def check_sku(ws: Workspace) -> Verdict:
     broken = probes.syntax_error(PRODUCT)
     if broken:
-        return wrong(f"{broken}.")
+        return wrong(tr("{error}.", error=broken))
     for path in probes.revision_files(ws):
         broken = probes.syntax_error(path.relative_to(ws.path))
         if broken:
-            return wrong(f"{broken}.")
+            return wrong(tr("{error}.", error=broken))
     chapter = set(chapter_revisions(ws))
     extra = [s for s in probes.script(ws).walk_revisions() if s.revision not in chapter]
     adding = [s for s in extra if "sku" in function_source(Path(s.path), "upgrade")]
     column = probes.column(ws, "products", "sku")
     if "sku" not in fields(PRODUCT, "Product"):
         if adding or column:
-            return wrong("a revision or the database has `products.sku`, but the model `Product` does not.")
-        return not_started("the model `Product` has no `sku` yet.")
+            return wrong(tr("a revision or the database has `products.sku`, but the model `Product` does not."))
+        return not_started(tr("the model `Product` has no `sku` yet."))
     heads = probes.heads(ws)
     if len(heads) > 1:
-        return wrong(f"the history has {len(heads)} heads ({', '.join(sorted(heads))}): the new revision should revise the head.")
+        return wrong(
+            tr(
+                "the history has {count} heads ({heads}): the new revision should revise the head.",
+                count=len(heads),
+                heads=", ".join(sorted(heads)),
+            )
+        )
     if not adding:
         empty = [s for s in extra if body_is_empty(function_source(Path(s.path), "upgrade"))]
         if empty:
             return wrong(
-                f"{Path(empty[0].path).name} has an empty `upgrade()`: generated without `--autogenerate`? Delete it and generate again."
+                tr(
+                    "{file} has an empty `upgrade()`: generated without `--autogenerate`? Delete it and generate again.",
+                    file=Path(empty[0].path).name,
+                )
             )
         return wrong(
-            "the model has `Product.sku`, but no revision adds it. Autogenerate compares the models with the database, "
-            "and refuses while the database is not at head (*Target database is not up to date*): `upgrade head` first, then generate."
+            tr(
+                "the model has `Product.sku`, but no revision adds it. Autogenerate compares the models with the database, "
+                "and refuses while the database is not at head (*Target database is not up to date*): "
+                "`upgrade head` first, then generate."
+            )
         )
     if len(adding) > 1:
-        return wrong(f"{len(adding)} revisions add `sku`: delete the extra one.")
+        return wrong(tr("{count} revisions add `sku`: delete the extra one.", count=len(adding)))
     if not probes.at_head(ws):
         return wrong(
-            f"{Path(adding[0].path).name} is written but not applied: the database is at {where_is(ws)}. `%alembic upgrade head`."
+            tr(
+                "{file} is written but not applied: the database is at {where}. `%alembic upgrade head`.",
+                file=Path(adding[0].path).name,
+                where=where_is(ws),
+            )
         )
     if column is None:
-        return wrong("the database is at head, yet `products` has no `sku` column.")
+        return wrong(tr("the database is at head, yet `products` has no `sku` column."))
     length = probes.rows(
         ws,
         "SELECT character_maximum_length FROM information_schema.columns"
@@ -135,14 +166,16 @@ def check_sku(ws: Workspace) -> Verdict:
     )[0][0]
     if column[0] != "character varying" or length != 64:
         shown = f"{column[0]}({length})" if length else column[0]
-        return wrong(f"`products.sku` is {shown}, not VARCHAR(64): `mapped_column(String(64))`.")
+        return wrong(tr("`products.sku` is {type}, not VARCHAR(64): `mapped_column(String(64))`.", type=shown))
     if column[1] != "YES":
-        return wrong("`products.sku` is NOT NULL; an optional code is `Mapped[str | None]`.")
+        return wrong(tr("`products.sku` is NOT NULL; an optional code is `Mapped[str | None]`."))
     ok, last = probes.alembic(ws, "check")
     if not ok:
-        return wrong(f"the deploy gate fails: `alembic check` says {last}")
+        return wrong(tr("the deploy gate fails: `alembic check` says {last}", last=last))
     count = len(list(probes.script(ws).walk_revisions()))
-    return solved(f"{count} revisions in one line, the database at the head, and `alembic check` passes (exit code 0).")
+    return solved(
+        tr("{count} revisions in one line, the database at the head, and `alembic check` passes (exit code 0).", count=count)
+    )
 
 
 SKU_MODEL = "%%insert_after app/models/product.py Product.slug\n    sku: Mapped[str | None] = mapped_column(String(64))\n"

@@ -21,6 +21,7 @@ from course.exercises.revisions import (
     text_of,
     unreadable,
 )
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "07-evolving-the-schema"
@@ -39,40 +40,65 @@ def check_weight(ws: Workspace) -> Verdict:
     if column is None:
         if not in_model and not revisions:
             return not_started(
-                "no `products.weight_grams` yet: add `weight_grams: Mapped[int | None]` to `Product` in "
-                "app/models/product.py, autogenerate a revision, then upgrade."
+                tr(
+                    "no `products.weight_grams` yet: add `weight_grams: Mapped[int | None]` to `Product` in "
+                    "app/models/product.py, autogenerate a revision, then upgrade."
+                )
             )
         if not revisions:
             return wrong(
-                "`Product` has `weight_grams`, but no revision adds it: autogenerate one (`%alembic revision --autogenerate -m …`)."
+                tr(
+                    "`Product` has `weight_grams`, but no revision adds it: "
+                    "autogenerate one (`%alembic revision --autogenerate -m …`)."
+                )
             )
         hint = ""
         if re.search(r"weight_grams.*nullable=False", function_code(revisions[0], "upgrade")):
-            hint = (
+            hint = tr(
                 " Its column is NOT NULL without a default, and the table has rows: PostgreSQL refuses to add it "
                 "(`contains null values`). The task wants it optional: `Mapped[int | None]`."
             )
-        where = not_at_head(ws) or "yet the database is at head"
+        where = not_at_head(ws) or tr("yet the database is at head")
         if not hint:
-            return wrong(f"{name_of(ws, revisions[0])} adds the column, but the database does not have it: {pending(ws)}.")
-        return wrong(f"{name_of(ws, revisions[0])} adds the column, but the database does not have it: {where}.{hint}")
+            return wrong(
+                tr(
+                    "{file} adds the column, but the database does not have it: {pending}.",
+                    file=name_of(ws, revisions[0]),
+                    pending=pending(ws),
+                )
+            )
+        return wrong(
+            tr(
+                "{file} adds the column, but the database does not have it: {where}.{hint}",
+                file=name_of(ws, revisions[0]),
+                where=where,
+                hint=hint,
+            )
+        )
     data_type, nullable, _ = column
     if data_type != "integer":
-        return wrong(f"`products.weight_grams` is {data_type}, not integer: `Mapped[int | None]`.")
+        return wrong(tr("`products.weight_grams` is {type}, not integer: `Mapped[int | None]`.", type=data_type))
     if nullable != "YES":
-        return wrong("`products.weight_grams` is NOT NULL; it should allow NULL (`Mapped[int | None]`): a weight may be unknown.")
+        return wrong(
+            tr("`products.weight_grams` is NOT NULL; it should allow NULL (`Mapped[int | None]`): a weight may be unknown.")
+        )
     if not revisions:
         return wrong(
-            "`products.weight_grams` is in the database, but no revision creates it (added by hand?): every other "
-            "database would miss it. Drop it (`%sql ALTER TABLE products DROP COLUMN weight_grams`) and let a migration add it."
+            tr(
+                "`products.weight_grams` is in the database, but no revision creates it (added by hand?): every other "
+                "database would miss it. Drop it (`%sql ALTER TABLE products DROP COLUMN weight_grams`) "
+                "and let a migration add it."
+            )
         )
     if off := not_at_head(ws):
-        return wrong(f"{off}: run `%alembic upgrade head`.")
+        return wrong(tr("{problem}: run `%alembic upgrade head`.", problem=off))
     if differs := disagreement(ws):
-        return wrong(f"the models and the database disagree per `alembic check`: {differs}.")
+        return wrong(tr("the models and the database disagree per `alembic check`: {differences}.", differences=differs))
     return solved(
-        "`products.weight_grams` (integer, NULL allowed) is in the database, which is at head, "
-        "and `alembic check` finds nothing left to do."
+        tr(
+            "`products.weight_grams` (integer, NULL allowed) is in the database, which is at head, "
+            "and `alembic check` finds nothing left to do."
+        )
     )
 
 
@@ -88,7 +114,7 @@ def check_description_required(ws: Workspace) -> Verdict:
     column = probes.column(ws, "categories", "description")
     if column is None:
         return wrong(
-            "there is no `categories.description` column at all: section 1 adds it; run the notebook from its setup cell."
+            tr("there is no `categories.description` column at all: section 1 adds it; run the notebook from its setup cell.")
         )
     model_required = re.search(r"^\s+description\s*:\s*Mapped\[str\]", text_of(ws, CATEGORY), re.M)
     revisions = revisions_where(ws, REQUIRED)
@@ -97,45 +123,72 @@ def check_description_required(ws: Workspace) -> Verdict:
     if column[1] == "YES":
         if not model_required and revision is None:
             return not_started(
-                "`categories.description` still allows NULL: make the model `Mapped[str]`, autogenerate, add a backfill "
-                "to the new revision's `upgrade()`, then upgrade."
+                tr(
+                    "`categories.description` still allows NULL: make the model `Mapped[str]`, autogenerate, add a backfill "
+                    "to the new revision's `upgrade()`, then upgrade."
+                )
             )
         if revision is None:
-            return wrong("the model says `Mapped[str]`, but no revision makes the column NOT NULL yet: autogenerate one.")
+            return wrong(tr("the model says `Mapped[str]`, but no revision makes the column NOT NULL yet: autogenerate one."))
         if not re.search(BACKFILL, upgrade, re.I | re.S):
             return wrong(
-                f"{name_of(ws, revision)} has no backfill: its `upgrade()` goes straight to `alter_column(…, nullable=False)`, "
-                "which fails on the categories whose description is NULL (`contains null values`). Add "
-                "`op.execute(\"UPDATE categories SET description = 'About ' || name WHERE description IS NULL\")` before it, then upgrade."
+                tr(
+                    "{file} has no backfill: its `upgrade()` goes straight to `alter_column(…, nullable=False)`, "
+                    "which fails on the categories whose description is NULL (`contains null values`). Add "
+                    "`op.execute(\"UPDATE categories SET description = 'About ' || name WHERE description IS NULL\")` "
+                    "before it, then upgrade.",
+                    file=name_of(ws, revision),
+                )
             )
-        return wrong(f"{name_of(ws, revision)} has a backfill, but the column still allows NULL: {pending(ws)}.")
+        return wrong(
+            tr(
+                "{file} has a backfill, but the column still allows NULL: {pending}.",
+                file=name_of(ws, revision),
+                pending=pending(ws),
+            )
+        )
     empty = probes.rows(ws, "SELECT count(*) FROM categories WHERE btrim(description) = ''")[0][0]
     if empty:
         return wrong(
-            f"{empty} categories have an empty description: the backfill should write a real one, such as 'About ' || name."
+            tr(
+                "{count} categories have an empty description: the backfill should write a real one, such as 'About ' || name.",
+                count=empty,
+            )
         )
     if revision is None:
         return wrong(
-            "the column is NOT NULL, but no revision makes it so (changed by hand?): other databases would never get it."
+            tr("the column is NOT NULL, but no revision makes it so (changed by hand?): other databases would never get it.")
         )
     if not re.search(BACKFILL, upgrade, re.I | re.S):
         return wrong(
-            f"the database looks right, but {name_of(ws, revision)} has no backfill in `upgrade()`: the descriptions were filled "
-            "by hand, so on any other database with NULL descriptions this upgrade fails. Move the UPDATE into `upgrade()`, "
-            "before `alter_column`."
+            tr(
+                "the database looks right, but {file} has no backfill in `upgrade()`: the descriptions were filled "
+                "by hand, so on any other database with NULL descriptions this upgrade fails. Move the UPDATE into `upgrade()`, "
+                "before `alter_column`.",
+                file=name_of(ws, revision),
+            )
         )
     if re.search(r"nullable=False.*" + BACKFILL, upgrade, re.I | re.S) and not re.search(
         BACKFILL + r".*nullable=False", upgrade, re.I | re.S
     ):
-        return wrong(f"in {name_of(ws, revision)} the UPDATE comes after `alter_column`: backfill first, then forbid NULLs.")
+        return wrong(
+            tr(
+                "in {file} the UPDATE comes after `alter_column`: backfill first, then forbid NULLs.",
+                file=name_of(ws, revision),
+            )
+        )
     if off := not_at_head(ws):
-        return wrong(f"{off}: run `%alembic upgrade head`.")
+        return wrong(tr("{problem}: run `%alembic upgrade head`.", problem=off))
     if differs := disagreement(ws):
-        return wrong(f"the models and the database disagree per `alembic check`: {differs}.")
+        return wrong(tr("the models and the database disagree per `alembic check`: {differences}.", differences=differs))
     example = probes.rows(ws, "SELECT name, description FROM categories ORDER BY id LIMIT 1")[0]
     return solved(
-        f"`categories.description` is NOT NULL and every category has one ({example[0]}: {example[1]!r}); the revision "
-        "backfills before it forbids NULLs, and models and database agree."
+        tr(
+            "`categories.description` is NOT NULL and every category has one ({name}: {description!r}); the revision "
+            "backfills before it forbids NULLs, and models and database agree.",
+            name=example[0],
+            description=example[1],
+        )
     )
 
 
@@ -161,53 +214,87 @@ def check_price_rule(ws: Workspace) -> Verdict:
     if not constraints:
         if not in_model and not creating:
             return not_started(
-                "`products` has no CHECK constraint yet: put `price >= 0` in the model and in a migration "
-                "(the section on what autogenerate does not see shows both)."
+                tr(
+                    "`products` has no CHECK constraint yet: put `price >= 0` in the model and in a migration "
+                    "(the section on what autogenerate does not see shows both)."
+                )
             )
         if not creating:
             return wrong(
-                "the model has the constraint, but no revision creates it: with its default plugins, autogenerate does not see "
-                "CHECK constraints on existing tables, so its revision came out empty. Write `op.create_check_constraint(…)` in `upgrade()` "
-                "by hand (and `op.drop_constraint(…, type_='check')` in `downgrade()`), then upgrade."
+                tr(
+                    "the model has the constraint, but no revision creates it: with its default plugins, "
+                    "autogenerate does not see CHECK constraints on existing tables, so its revision came out empty. "
+                    "Write `op.create_check_constraint(…)` in `upgrade()` "
+                    "by hand (and `op.drop_constraint(…, type_='check')` in `downgrade()`), then upgrade."
+                )
             )
-        return wrong(f"{name_of(ws, creating[-1])} creates the constraint, but the database does not have it: {pending(ws)}.")
+        return wrong(
+            tr(
+                "{file} creates the constraint, but the database does not have it: {pending}.",
+                file=name_of(ws, creating[-1]),
+                pending=pending(ws),
+            )
+        )
     if CONSTRAINT not in constraints:
         name = next(iter(constraints))
         if name == f"ck_products_{CONSTRAINT}":
             return wrong(
-                f"the constraint is named `{name}`: the naming convention puts `ck_products_` in front of the name you give. "
-                'Give `"price_not_negative"`, as the model does, and the convention makes it `ck_products_price_not_negative`.'
+                tr(
+                    "the constraint is named `{name}`: the naming convention puts `ck_products_` in front of the name you give. "
+                    'Give `"price_not_negative"`, as the model does, and the convention makes it `ck_products_price_not_negative`.',
+                    name=name,
+                )
             )
         return wrong(
-            f"the CHECK constraint is named `{name}`, not `{CONSTRAINT}` (the model's `price_not_negative` through the naming convention)."
+            tr(
+                "the CHECK constraint is named `{name}`, not `{constraint}` "
+                "(the model's `price_not_negative` through the naming convention).",
+                name=name,
+                constraint=CONSTRAINT,
+            )
         )
     definition = constraints[CONSTRAINT]
     if re.sub(r"[\s()]", "", definition) != "CHECKprice>=0":
-        return wrong(f"`{CONSTRAINT}` says {definition}; the rule is `price >= 0`.")
+        return wrong(
+            tr("`{constraint}` says {definition}; the rule is `price >= 0`.", constraint=CONSTRAINT, definition=definition)
+        )
     if not in_model:
         return wrong(
-            "the database has the constraint, but the model does not: add "
-            '`__table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)` to `Product`, so both tell the same story.'
+            tr(
+                "the database has the constraint, but the model does not: add "
+                '`__table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)` to `Product`, '
+                "so both tell the same story."
+            )
         )
     if not creating:
         return wrong(
-            "the database has the constraint, but no revision creates it (added by hand?): other databases would never get it."
+            tr(
+                "the database has the constraint, but no revision creates it (added by hand?): "
+                "other databases would never get it."
+            )
         )
     if off := not_at_head(ws):
-        return wrong(f"{off}: run `%alembic upgrade head`.")
+        return wrong(tr("{problem}: run `%alembic upgrade head`.", problem=off))
 
     def constraint_gone() -> str | None:
         if CONSTRAINT in _check_constraints(ws):
-            return 'its `downgrade()` leaves the constraint in place: drop it with `op.drop_constraint("price_not_negative", "products", type_="check")`.'
+            return tr(
+                "its `downgrade()` leaves the constraint in place: "
+                'drop it with `op.drop_constraint("price_not_negative", "products", type_="check")`.'
+            )
         return None
 
     if problem := round_trip(ws, creating[-1], constraint_gone):
-        return wrong(f"the upgrade is right, but the way back is not: {problem}")
+        return wrong(tr("the upgrade is right, but the way back is not: {problem}", problem=problem))
     if differs := disagreement(ws):
-        return wrong(f"the models and the database disagree per `alembic check`: {differs}.")
+        return wrong(tr("the models and the database disagree per `alembic check`: {differences}.", differences=differs))
     return solved(
-        f"PostgreSQL now refuses a negative price (`{CONSTRAINT}`: {definition}), the model says the same, "
-        "and the revision's downgrade removes the constraint again."
+        tr(
+            "PostgreSQL now refuses a negative price (`{constraint}`: {definition}), the model says the same, "
+            "and the revision's downgrade removes the constraint again.",
+            constraint=CONSTRAINT,
+            definition=definition,
+        )
     )
 
 

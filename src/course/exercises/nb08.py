@@ -17,6 +17,7 @@ from course.exercises.revisions import (
     text_of,
     unreadable,
 )
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "08-renames-and-data-migrations"
@@ -45,62 +46,88 @@ def check_url_slug(ws: Workspace) -> Verdict:
     if url_slug is None:
         if not in_model and not revisions:
             return not_started(
-                "the column is still `categories.slug`: rename the model attribute to `url_slug`, autogenerate, "
-                "turn the generated drop + add into a rename, then upgrade."
+                tr(
+                    "the column is still `categories.slug`: rename the model attribute to `url_slug`, autogenerate, "
+                    "turn the generated drop + add into a rename, then upgrade."
+                )
             )
         if not revisions:
-            return wrong("the model says `url_slug`, but no revision renames the column yet: autogenerate one, then read it.")
+            return wrong(tr("the model says `url_slug`, but no revision renames the column yet: autogenerate one, then read it."))
         upgrade = function_code(revisions[-1], "upgrade")
         if re.search(r"drop_column\(\s*'categories',\s*'slug'", upgrade):
             return wrong(
-                f"{name_of(ws, revisions[-1])} adds an empty `url_slug` and drops `slug`: that loses every slug (here the "
-                "upgrade even fails, since `url_slug` is NOT NULL on a table with rows). Replace the two with "
-                "`op.alter_column('categories', 'slug', new_column_name='url_slug')`, and the reverse in `downgrade()`."
+                tr(
+                    "{file} adds an empty `url_slug` and drops `slug`: that loses every slug (here the "
+                    "upgrade even fails, since `url_slug` is NOT NULL on a table with rows). Replace the two with "
+                    "`op.alter_column('categories', 'slug', new_column_name='url_slug')`, and the reverse in `downgrade()`.",
+                    file=name_of(ws, revisions[-1]),
+                )
             )
-        return wrong(f"{name_of(ws, revisions[-1])} renames the column, but the database still has `slug`: {pending(ws)}.")
+        return wrong(
+            tr(
+                "{file} renames the column, but the database still has `slug`: {pending}.",
+                file=name_of(ws, revisions[-1]),
+                pending=pending(ws),
+            )
+        )
     if probes.column(ws, "categories", "slug") is not None:
-        return wrong("the table has both `slug` and `url_slug`: the old column should be renamed, not kept beside a new one.")
+        return wrong(tr("the table has both `slug` and `url_slug`: the old column should be renamed, not kept beside a new one."))
     values = dict(probes.rows(ws, "SELECT id, url_slug FROM categories WHERE id <= 5"))
     lost = [i for i, slug in SLUGS.items() if values.get(i) != slug]
     if lost:
         first = lost[0]
         return wrong(
-            f"`url_slug` is there, but the slugs are not the original ones (category {first} has {values.get(first)!r}, "
-            f"it had {SLUGS[first]!r}): a drop + add replaced them. Only a rename keeps the values: "
-            '`course.restart_exercise("08.1")`, then use `op.alter_column(…, new_column_name=…)`.'
+            tr(
+                "`url_slug` is there, but the slugs are not the original ones (category {id} has {now!r}, "
+                "it had {before!r}): a drop + add replaced them. Only a rename keeps the values: "
+                '`course.restart_exercise("08.1")`, then use `op.alter_column(…, new_column_name=…)`.',
+                id=first,
+                now=values.get(first),
+                before=SLUGS[first],
+            )
         )
     indexes = _category_indexes(ws)
     if "ix_categories_url_slug" not in indexes:
         if "ix_categories_slug" in indexes:
             return wrong(
-                "the column is renamed and every slug kept, but its index is still named `ix_categories_slug`; the models "
-                "expect `ix_categories_url_slug` (`alembic check` says so). Rename it in `upgrade()` with "
-                "`op.execute('ALTER INDEX ix_categories_slug RENAME TO ix_categories_url_slug')`, and back in `downgrade()`."
+                tr(
+                    "the column is renamed and every slug kept, but its index is still named `ix_categories_slug`; the models "
+                    "expect `ix_categories_url_slug` (`alembic check` says so). Rename it in `upgrade()` with "
+                    "`op.execute('ALTER INDEX ix_categories_slug RENAME TO ix_categories_url_slug')`, "
+                    "and back in `downgrade()`."
+                )
             )
         return wrong(
-            "`url_slug` has no unique index `ix_categories_url_slug`: the slugs are no longer protected against duplicates."
+            tr("`url_slug` has no unique index `ix_categories_url_slug`: the slugs are no longer protected against duplicates.")
         )
     if not revisions:
-        return wrong("the database is renamed, but no revision does it (renamed by hand?): other databases would never get it.")
+        return wrong(
+            tr("the database is renamed, but no revision does it (renamed by hand?): other databases would never get it.")
+        )
     if off := not_at_head(ws):
-        return wrong(f"{off}: run `%alembic upgrade head`.")
+        return wrong(tr("{problem}: run `%alembic upgrade head`.", problem=off))
     if differs := disagreement(ws):
-        return wrong(f"the models and the database disagree per `alembic check`: {differs}.")
+        return wrong(tr("the models and the database disagree per `alembic check`: {differences}.", differences=differs))
 
     def back_to_slug() -> str | None:
         if probes.column(ws, "categories", "slug") is None:
-            return "after `downgrade()` there is no `categories.slug` column again."
+            return tr("after `downgrade()` there is no `categories.slug` column again.")
         if dict(probes.rows(ws, "SELECT id, slug FROM categories WHERE id <= 5")) != SLUGS:
-            return "after `downgrade()` the `slug` column is back, but not with the original slugs: rename back, do not drop and add."
+            return tr(
+                "after `downgrade()` the `slug` column is back, but not with the original slugs: "
+                "rename back, do not drop and add."
+            )
         if "ix_categories_slug" not in _category_indexes(ws):
-            return "after `downgrade()` the index is not called `ix_categories_slug` again: rename it back too."
+            return tr("after `downgrade()` the index is not called `ix_categories_slug` again: rename it back too.")
         return None
 
     if problem := round_trip(ws, revisions[-1], back_to_slug):
-        return wrong(f"the upgrade is right, but the way back is not: {problem}")
+        return wrong(tr("the upgrade is right, but the way back is not: {problem}", problem=problem))
     return solved(
-        "`categories.url_slug` holds the 5 original slugs under the index `ix_categories_url_slug`, the downgrade renames "
-        "both back, and models and database agree."
+        tr(
+            "`categories.url_slug` holds the 5 original slugs under the index `ix_categories_url_slug`, the downgrade renames "
+            "both back, and models and database agree."
+        )
     )
 
 
@@ -120,43 +147,69 @@ def check_descriptions(ws: Workspace) -> Verdict:
     if missing == [4, 8]:
         if not revisions:
             return not_started(
-                'products 4 and 8 still have no description: write an empty revision (`%alembic revision -m "…"`) whose '
-                "`upgrade()` fills them in and whose `downgrade()` empties them again, then upgrade."
+                tr(
+                    'products 4 and 8 still have no description: write an empty revision (`%alembic revision -m "…"`) whose '
+                    "`upgrade()` fills them in and whose `downgrade()` empties them again, then upgrade."
+                )
             )
-        return wrong(f"{name_of(ws, revisions[-1])} is there, but products 4 and 8 still have no description: {pending(ws)}.")
+        return wrong(
+            tr(
+                "{file} is there, but products 4 and 8 still have no description: {pending}.",
+                file=name_of(ws, revisions[-1]),
+                pending=pending(ws),
+            )
+        )
     if missing:
-        return wrong(f"products {', '.join(map(str, missing))} have no description (any more): only the NULLs should change.")
+        return wrong(
+            tr(
+                "products {ids} have no description (any more): only the NULLs should change.",
+                ids=", ".join(map(str, missing)),
+            )
+        )
     changed = [i for i, text in DESCRIPTIONS.items() if text is not None and now.get(i) != text]
     if changed:
         first = changed[0]
         return wrong(
-            f"the upgrade also changed descriptions that were there: product {first} now says {now.get(first)!r} instead of "
-            f"{DESCRIPTIONS[first]!r}. Only fill the missing ones: `… WHERE description IS NULL`."
+            tr(
+                "the upgrade also changed descriptions that were there: product {id} now says {now!r} instead of "
+                "{before!r}. Only fill the missing ones: `… WHERE description IS NULL`.",
+                id=first,
+                now=now.get(first),
+                before=DESCRIPTIONS[first],
+            )
         )
     if not revisions:
         return wrong(
-            "every product has a description, but no revision wrote them (an UPDATE by hand?): put the UPDATE in a migration."
+            tr("every product has a description, but no revision wrote them (an UPDATE by hand?): put the UPDATE in a migration.")
         )
     if off := not_at_head(ws):
-        return wrong(f"{off}: run `%alembic upgrade head`.")
+        return wrong(tr("{problem}: run `%alembic upgrade head`.", problem=off))
 
     def as_before() -> str | None:
         back = _descriptions(ws)
         erased = [i for i, text in DESCRIPTIONS.items() if text is not None and back.get(i) is None]
         if erased:
-            return (
-                f"`downgrade()` erased {len(erased)} descriptions that were there before the upgrade: put NULL back only "
-                "where the placeholder is (`… WHERE description = 'Description coming soon.'`)."
+            return tr(
+                "`downgrade()` erased {count} descriptions that were there before the upgrade: put NULL back only "
+                "where the placeholder is (`… WHERE description = 'Description coming soon.'`).",
+                count=len(erased),
             )
         kept = [i for i in (4, 8) if back.get(i) is not None]
         if kept:
-            return f"`downgrade()` does not put the NULLs back: product {kept[0]} keeps {back[kept[0]]!r} after a downgrade."
+            return tr(
+                "`downgrade()` does not put the NULLs back: product {id} keeps {text!r} after a downgrade.",
+                id=kept[0],
+                text=back[kept[0]],
+            )
         return None
 
     if problem := round_trip(ws, revisions[-1], as_before):
-        return wrong(f"the upgrade is right, but the way back is not: {problem}")
+        return wrong(tr("the upgrade is right, but the way back is not: {problem}", problem=problem))
     return solved(
-        f"every product has a description (product 4: {now[4]!r}), and the downgrade puts back exactly the 2 NULLs, no more."
+        tr(
+            "every product has a description (product 4: {text!r}), and the downgrade puts back exactly the 2 NULLs, no more.",
+            text=now[4],
+        )
     )
 
 
@@ -190,59 +243,82 @@ def check_inventory(ws: Workspace) -> Verdict:
     if "inventory" not in tables:
         if not in_model and not revisions:
             return not_started(
-                'the table is still `stock_levels`: change `StockLevel.__tablename__` to `"inventory"`, then write the '
-                "migration that renames the table."
+                tr(
+                    'the table is still `stock_levels`: change `StockLevel.__tablename__` to `"inventory"`, then write the '
+                    "migration that renames the table."
+                )
             )
         if not revisions:
-            return wrong("the model says `inventory`, but no revision renames the table yet: autogenerate one (and read it).")
-        return wrong(f"{name_of(ws, revisions[-1])} is there, but the database has no `inventory` yet: {pending(ws)}.")
+            return wrong(tr("the model says `inventory`, but no revision renames the table yet: autogenerate one (and read it)."))
+        return wrong(
+            tr(
+                "{file} is there, but the database has no `inventory` yet: {pending}.",
+                file=name_of(ws, revisions[-1]),
+                pending=pending(ws),
+            )
+        )
     if "stock_levels" in tables:
-        return wrong("the database has both `stock_levels` and `inventory`: the table should be renamed, not copied.")
+        return wrong(tr("the database has both `stock_levels` and `inventory`: the table should be renamed, not copied."))
     rows, items, checksum = _fingerprint(ws, "inventory")
     if (rows, items, checksum) != STOCK:
         return wrong(
-            f"`inventory` holds {rows} rows and {items or 0} items, not the 8 rows and 89 items `stock_levels` had: the stock "
-            "was lost on the way (autogenerate's `create_table` + `drop_table`). Only a rename keeps the rows: "
-            "`course.restart_exercise(\"08.3\")`, then `op.rename_table('stock_levels', 'inventory')`."
+            tr(
+                "`inventory` holds {rows} rows and {items} items, not the 8 rows and 89 items `stock_levels` had: the stock "
+                "was lost on the way (autogenerate's `create_table` + `drop_table`). Only a rename keeps the rows: "
+                "`course.restart_exercise(\"08.3\")`, then `op.rename_table('stock_levels', 'inventory')`.",
+                rows=rows,
+                items=items or 0,
+            )
         )
     if not in_model:
         return wrong(
-            "the database has `inventory`, but `StockLevel.__tablename__` still says `stock_levels`: `alembic check` would want the old table back."
+            tr(
+                "the database has `inventory`, but `StockLevel.__tablename__` still says `stock_levels`: "
+                "`alembic check` would want the old table back."
+            )
         )
     old_names = sorted(n for n in _constraints(ws, "inventory") if "stock_levels" in n)
     if old_names:
         return wrong(
-            f"the table is renamed and every row kept, but its constraints still carry the old name ({', '.join(old_names)}). "
-            "`alembic check` does not compare constraint names, yet the naming convention now says `pk_inventory` and "
-            "`fk_inventory_product_id_products`, and a later migration that drops them by those names would fail. Rename them "
-            "too: `op.execute('ALTER TABLE inventory RENAME CONSTRAINT pk_stock_levels TO pk_inventory')`, the same for the "
-            "foreign key, and the reverse in `downgrade()`."
+            tr(
+                "the table is renamed and every row kept, but its constraints still carry the old name ({names}). "
+                "`alembic check` does not compare constraint names, yet the naming convention now says `pk_inventory` and "
+                "`fk_inventory_product_id_products`, and a later migration that drops them by those names would fail. "
+                "Rename them too: `op.execute('ALTER TABLE inventory RENAME CONSTRAINT pk_stock_levels TO pk_inventory')`, "
+                "the same for the foreign key, and the reverse in `downgrade()`.",
+                names=", ".join(old_names),
+            )
         )
     if not revisions:
-        return wrong("the table is renamed, but no revision does it (renamed by hand?): other databases would never get it.")
+        return wrong(tr("the table is renamed, but no revision does it (renamed by hand?): other databases would never get it."))
     if off := not_at_head(ws):
-        return wrong(f"{off}: run `%alembic upgrade head`.")
+        return wrong(tr("{problem}: run `%alembic upgrade head`.", problem=off))
     if differs := disagreement(ws):
-        return wrong(f"the models and the database disagree per `alembic check`: {differs}.")
+        return wrong(tr("the models and the database disagree per `alembic check`: {differences}.", differences=differs))
 
     def stock_levels_again() -> str | None:
         names = probes.tables(ws)
         if "stock_levels" not in names or "inventory" in names:
-            return "after `downgrade()` the table is not `stock_levels` again."
+            return tr("after `downgrade()` the table is not `stock_levels` again.")
         if _fingerprint(ws, "stock_levels") != STOCK:
-            return (
+            return tr(
                 "after `downgrade()` `stock_levels` does not hold the 8 rows and 89 items it had: rename back, do not recreate."
             )
         left = sorted(n for n in _constraints(ws, "stock_levels") if "inventory" in n)
         if left:
-            return f"after `downgrade()` the constraints keep their new names ({', '.join(left)}): rename them back too."
+            return tr(
+                "after `downgrade()` the constraints keep their new names ({names}): rename them back too.",
+                names=", ".join(left),
+            )
         return None
 
     if problem := round_trip(ws, revisions[-1], stock_levels_again):
-        return wrong(f"the upgrade is right, but the way back is not: {problem}")
+        return wrong(tr("the upgrade is right, but the way back is not: {problem}", problem=problem))
     return solved(
-        "`inventory` holds the same 8 rows and 89 items (same checksum), its constraints follow the naming convention, "
-        "the downgrade brings `stock_levels` back as it was, and models and database agree."
+        tr(
+            "`inventory` holds the same 8 rows and 89 items (same checksum), its constraints follow the naming convention, "
+            "the downgrade brings `stock_levels` back as it was, and models and database agree."
+        )
     )
 
 

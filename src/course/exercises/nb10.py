@@ -6,6 +6,7 @@ import configparser
 import re
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "10-team-workflows"
@@ -23,13 +24,13 @@ def _unparsable(ws: Workspace) -> Verdict | None:
     for path in probes.revision_files(ws):
         error = probes.syntax_error(path.relative_to(ws.path))
         if error:
-            return wrong(f"{error}: Alembic cannot load the history until it parses.")
+            return wrong(tr("{error}: Alembic cannot load the history until it parses.", error=error))
     return None
 
 
 def _listed(items) -> str:
     items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return items[0] if len(items) == 1 else tr("{items} and {last}", items=", ".join(items[:-1]), last=items[-1])
 
 
 # 10.1 -----------------------------------------------------------------------------------------
@@ -42,10 +43,19 @@ def check_merge(ws: Workspace) -> Verdict:
     heads = sorted(probes.heads(ws))
     if heads == ["0005"]:
         return not_started(
-            "the only head is still 0005: create two revisions whose parent is 0005 (the second one with `--head 0005 --splice`)."
+            tr(
+                "the only head is still 0005: create two revisions whose parent is 0005 "
+                "(the second one with `--head 0005 --splice`)."
+            )
         )
     if len(heads) > 1:
-        return wrong(f"there are {len(heads)} heads ({_listed(heads)}): `alembic merge heads` joins them in a merge revision.")
+        return wrong(
+            tr(
+                "there are {count} heads ({heads}): `alembic merge heads` joins them in a merge revision.",
+                count=len(heads),
+                heads=_listed(heads),
+            )
+        )
     script = probes.script(ws)
     head = script.get_revision(heads[0])
     try:
@@ -55,17 +65,34 @@ def check_merge(ws: Workspace) -> Verdict:
     merge = next((rev for rev in newer if rev.is_merge_point), None)
     if merge is None:
         return wrong(
-            f"there is one head, {head.revision}, but no merge after 0005: your revisions form a straight line. "
-            "The second one must have 0005 as its parent too (`--head 0005 --splice`); then merge the two heads."
+            tr(
+                "there is one head, {head}, but no merge after 0005: your revisions form a straight line. "
+                "The second one must have 0005 as its parent too (`--head 0005 --splice`); then merge the two heads.",
+                head=head.revision,
+            )
         )
-    merged = f"{merge.revision} merges {_listed(sorted(merge.down_revision))}"
+    merged = tr("{merge} merges {parents}", merge=merge.revision, parents=_listed(sorted(merge.down_revision)))
     in_db = sorted(probes.current(ws))
+    if in_db != heads and not in_db:
+        return wrong(
+            tr(
+                "the history is right (one head, {head}; {merged}), but the database is at "
+                "no revision, not at the head: `alembic upgrade head`.",
+                head=head.revision,
+                merged=merged,
+            )
+        )
     if in_db != heads:
         return wrong(
-            f"the history is right (one head, {head.revision}; {merged}), but the database is at "
-            f"{_listed(in_db) if in_db else 'no revision'}, not at the head: `alembic upgrade head`."
+            tr(
+                "the history is right (one head, {head}; {merged}), but the database is at "
+                "{current}, not at the head: `alembic upgrade head`.",
+                head=head.revision,
+                merged=merged,
+                current=_listed(in_db),
+            )
         )
-    return solved(f"one head, {head.revision} ({merged}), and the database is at it.")
+    return solved(tr("one head, {head} ({merged}), and the database is at it.", head=head.revision, merged=merged))
 
 
 # 10.2 -----------------------------------------------------------------------------------------
@@ -75,8 +102,10 @@ def check_stamp(ws: Workspace) -> Verdict:
     stamped = sorted(probes.current(ws))
     if not stamped:
         return not_started(
-            "the database has no `alembic_version` yet, so Alembic thinks it is empty. "
-            "`alembic stamp` the revision its schema really has."
+            tr(
+                "the database has no `alembic_version` yet, so Alembic thinks it is empty. "
+                "`alembic stamp` the revision its schema really has."
+            )
         )
     script = probes.script(ws)
     applied = {rev.revision for stamp in stamped for rev in script.iterate_revisions(stamp, "base")}
@@ -86,25 +115,60 @@ def check_stamp(ws: Workspace) -> Verdict:
     missing, extra = sorted(expected - present), sorted(present - expected)
     if missing:
         names = _listed([f"`{t}.{c}`" for t, c in missing])
+        if len(missing) == 1:
+            return wrong(
+                tr(
+                    "`alembic_version` says {where}, but {names} does not exist: "
+                    "`stamp` never runs a migration, it only records what you tell it. Stamp the revision the schema "
+                    "really has, then upgrade.",
+                    where=where,
+                    names=names,
+                )
+            )
         return wrong(
-            f"`alembic_version` says {where}, but {names} {'does' if len(missing) == 1 else 'do'} not exist: "
-            "`stamp` never runs a migration, it only records what you tell it. Stamp the revision the schema "
-            "really has, then upgrade."
+            tr(
+                "`alembic_version` says {where}, but {names} do not exist: "
+                "`stamp` never runs a migration, it only records what you tell it. Stamp the revision the schema "
+                "really has, then upgrade.",
+                where=where,
+                names=names,
+            )
         )
     if extra:
         names = _listed([f"`{t}.{c}`" for t, c in extra])
+        if len(extra) == 1:
+            return wrong(
+                tr(
+                    "`alembic_version` says {where}, but the database already has {names}: `upgrade` would try to add "
+                    "it again and fail. Stamp the revision the schema really has.",
+                    where=where,
+                    names=names,
+                )
+            )
         return wrong(
-            f"`alembic_version` says {where}, but the database already has {names}: `upgrade` would try to add "
-            f"{'it' if len(extra) == 1 else 'them'} again and fail. Stamp the revision the schema really has."
+            tr(
+                "`alembic_version` says {where}, but the database already has {names}: `upgrade` would try to add "
+                "them again and fail. Stamp the revision the schema really has.",
+                where=where,
+                names=names,
+            )
         )
     products = probes.rows(ws, "SELECT count(*) FROM products")[0][0]
     if products < 8:
         return wrong(
-            f"only {products} of the 8 products are left: bring the existing database under Alembic without rebuilding it."
+            tr(
+                "only {count} of the 8 products are left: bring the existing database under Alembic without rebuilding it.",
+                count=products,
+            )
         )
     if not probes.at_head(ws):
-        return wrong(f"stamped {where}, which matches the schema: good. Now `alembic upgrade head`.")
-    return solved(f"stamped with the truth, then upgraded: the database is at {where} (head) and all 8 products are there.")
+        return wrong(tr("stamped {where}, which matches the schema: good. Now `alembic upgrade head`.", where=where))
+    return solved(
+        tr(
+            "stamped with the truth, then upgraded: the database is at {where} (head) and all 8 products are there.",
+            where=where,
+        )
+    )
 
 
 # 10.3 -----------------------------------------------------------------------------------------
@@ -122,8 +186,12 @@ def check_dated_names(ws: Workspace) -> Verdict:
     except configparser.Error as error:
         first = str(error).splitlines()[0][:120]
         return wrong(
-            f"alembic.ini cannot be read any more ({type(error).__name__}: {first}): configparser takes `%` "
-            "for an interpolation, so in alembic.ini every literal `%` is written `%%`."
+            tr(
+                "alembic.ini cannot be read any more ({error}: {first}): configparser takes `%` "
+                "for an interpolation, so in alembic.ini every literal `%` is written `%%`.",
+                error=type(error).__name__,
+                first=first,
+            )
         )
     revision = probes.revision_file(ws, "add_products_barcode")
     dated = template is not None and all(token in template for token in DATE_TOKENS)
@@ -131,38 +199,64 @@ def check_dated_names(ws: Workspace) -> Verdict:
         dated = False  # the date must come first, so that names sort by it
     if not dated:
         if revision is None and template is None:
-            return not_started("alembic.ini has no `file_template` yet: new revision files are still named `<rev>_<slug>.py`.")
+            return not_started(
+                tr("alembic.ini has no `file_template` yet: new revision files are still named `<rev>_<slug>.py`.")
+            )
+        if not template:
+            return wrong(
+                tr(
+                    "`file_template` is not set: it must start with the date "
+                    "(`%%(year)d_%%(month).2d_%%(day).2d_…`), before `%%(rev)s`."
+                )
+            )
         return wrong(
-            f"`file_template` is {template or 'not set'}: it must start with the date "
-            "(`%%(year)d_%%(month).2d_%%(day).2d_…`), before `%%(rev)s`."
+            tr(
+                "`file_template` is {template}: it must start with the date "
+                "(`%%(year)d_%%(month).2d_%%(day).2d_…`), before `%%(rev)s`.",
+                template=template,
+            )
         )
     if (timezone or "").strip().upper() != "UTC":
         return wrong(
-            "alembic.ini has a date-first `file_template` but no `timezone = UTC`: names and Create Dates then use "
-            "each developer's local time, and a team's files do not sort in the order they were made."
+            tr(
+                "alembic.ini has a date-first `file_template` but no `timezone = UTC`: names and Create Dates then use "
+                "each developer's local time, and a team's files do not sort in the order they were made."
+            )
         )
     if revision is None:
         return wrong(
-            "alembic.ini is ready (date first, in UTC); now the revision `add products.barcode` (model first, then autogenerate)."
+            tr(
+                "alembic.ini is ready (date first, in UTC); now the revision `add products.barcode` "
+                "(model first, then autogenerate)."
+            )
         )
     if not revision.name[:4].isdigit():
         return wrong(
-            f"{revision.name} is not named date first: it was generated before the template. Delete it and generate it again."
+            tr(
+                "{file} is not named date first: it was generated before the template. Delete it and generate it again.",
+                file=revision.name,
+            )
         )
     text = revision.read_text(encoding="utf-8")
     created = re.search(r"^Create Date: (.*)$", text, re.M)
     if created is None or not created.group(1).strip().endswith("+00:00"):
         return wrong(
-            f"the Create Date of {revision.name} has no `+00:00`: it was generated before `timezone = UTC`. Generate it again."
+            tr(
+                "the Create Date of {file} has no `+00:00`: it was generated before `timezone = UTC`. Generate it again.",
+                file=revision.name,
+            )
         )
     upgrade = text.split("def downgrade", 1)[0]
     if not re.search(r"add_column\(\s*['\"]products['\"],\s*sa\.Column\(\s*['\"]barcode['\"]", upgrade):
         return wrong(
-            f"{revision.name} does not add `products.barcode`: is `barcode` in the Product model, and did you use `--autogenerate`?"
+            tr(
+                "{file} does not add `products.barcode`: is `barcode` in the Product model, and did you use `--autogenerate`?",
+                file=revision.name,
+            )
         )
     if probes.column(ws, "products", "barcode") is None or not probes.at_head(ws):
-        return wrong(f"{revision.name} is right, but not applied yet: `alembic upgrade head`.")
-    return solved(f"{revision.name}: date first, in UTC, and `products.barcode` is in the database.")
+        return wrong(tr("{file} is right, but not applied yet: `alembic upgrade head`.", file=revision.name))
+    return solved(tr("{file}: date first, in UTC, and `products.barcode` is in the database.", file=revision.name))
 
 
 EXERCISES = [

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "11-troubleshooting"
@@ -45,22 +46,49 @@ def check_target_metadata(ws: Workspace) -> Verdict:
     if revision is None:
         if still_none:
             return not_started(
-                "env.py still says `target_metadata = None`, and there is no revision `exercise 1 add categories.description` yet."
+                tr(
+                    "env.py still says `target_metadata = None`, and there is no revision "
+                    "`exercise 1 add categories.description` yet."
+                )
             )
-        return wrong("env.py is repaired; now autogenerate the revision `exercise 1 add categories.description` and apply it.")
+        return wrong(
+            tr("env.py is repaired; now autogenerate the revision `exercise 1 add categories.description` and apply it.")
+        )
     if not ADDS_DESCRIPTION.search(_upgrade_of(revision)):
         return wrong(
-            f"{revision.name} is there, but its upgrade() does not add `categories.description` (is it empty?): "
-            "it was written without `--autogenerate`, or autogenerate did not see the model. Delete it, then generate it again."
+            tr(
+                "{file} is there, but its upgrade() does not add `categories.description` (is it empty?): "
+                "it was written without `--autogenerate`, or autogenerate did not see the model. "
+                "Delete it, then generate it again.",
+                file=revision.name,
+            )
         )
     if still_none:
         return wrong(
-            "the revision is right, but env.py still says `target_metadata = None`: the next autogenerate will fail again."
+            tr("the revision is right, but env.py still says `target_metadata = None`: the next autogenerate will fail again.")
         )
     if probes.column(ws, "categories", "description") is None or not probes.at_head(ws):
-        at = ", ".join(sorted(probes.current(ws))) or "no revision"
-        return wrong(f"{revision.name} adds the column, but it is not applied: the database is at {at}. `alembic upgrade head`.")
-    return solved(f"autogenerate sees the models again: {revision.name} adds `categories.description`, and it is applied.")
+        current = sorted(probes.current(ws))
+        if not current:
+            return wrong(
+                tr(
+                    "{file} adds the column, but it is not applied: the database is at no revision. `alembic upgrade head`.",
+                    file=revision.name,
+                )
+            )
+        return wrong(
+            tr(
+                "{file} adds the column, but it is not applied: the database is at {current}. `alembic upgrade head`.",
+                file=revision.name,
+                current=", ".join(current),
+            )
+        )
+    return solved(
+        tr(
+            "autogenerate sees the models again: {file} adds `categories.description`, and it is applied.",
+            file=revision.name,
+        )
+    )
 
 
 # 11.2 -----------------------------------------------------------------------------------------
@@ -77,24 +105,33 @@ def _ignored_tables() -> set[str] | None:
 def check_ignore_table(ws: Workspace) -> Verdict:
     if "etl_staging" not in probes.tables(ws):
         return wrong(
-            "the table `etl_staging` is gone: it belongs to the data team and must stay. Leave it in the database; change what autogenerate looks at."
+            tr(
+                "the table `etl_staging` is gone: it belongs to the data team and must stay. "
+                "Leave it in the database; change what autogenerate looks at."
+            )
         )
     error = probes.syntax_error(ENV_PY)
     if error:
         return wrong(f"{error}.")
     ok, last = probes.alembic(ws, "check")
     if ok:
-        return solved("`alembic check` finds nothing to do, and `etl_staging` is still in the database.")
+        return solved(tr("`alembic check` finds nothing to do, and `etl_staging` is still in the database."))
     if "etl_staging" in last:
         if _ignored_tables() == {"legacy_audit_log"}:
             return not_started(
-                "`alembic check` still wants to drop `etl_staging`: autogenerate does not ignore it yet (look at `include_name` in env.py)."
+                tr(
+                    "`alembic check` still wants to drop `etl_staging`: autogenerate does not ignore it yet "
+                    "(look at `include_name` in env.py)."
+                )
             )
         return wrong(
-            "`alembic check` still wants to drop `etl_staging`: your filter does not match it "
-            f"(IGNORED_TABLES is {sorted(_ignored_tables() or [])}; the table's name is exactly `etl_staging`)."
+            tr(
+                "`alembic check` still wants to drop `etl_staging`: your filter does not match it "
+                "(IGNORED_TABLES is {tables}; the table's name is exactly `etl_staging`).",
+                tables=sorted(_ignored_tables() or []),
+            )
         )
-    return wrong(f"`alembic check` is not clean: {_short(last)}")
+    return wrong(tr("`alembic check` is not clean: {output}", output=_short(last)))
 
 
 # 11.3 -----------------------------------------------------------------------------------------
@@ -110,37 +147,64 @@ def check_empty_migration(ws: Workspace) -> Verdict:
     imported = "wishlist" in Path("app/models/__init__.py").read_text(encoding="utf-8")
     heads = sorted(probes.heads(ws))
     if len(heads) > 1:
-        return wrong(f"there are {len(heads)} heads ({', '.join(heads)}): one revision on top of the current head is enough.")
+        return wrong(
+            tr(
+                "there are {count} heads ({heads}): one revision on top of the current head is enough.",
+                count=len(heads),
+                heads=", ".join(heads),
+            )
+        )
     if "wishlist_items" not in probes.tables(ws):
         if not imported:
             return not_started(
-                "the table `wishlist_items` still does not exist, although the database is at head. "
-                "Look at what 0006 does, and at what autogenerate could see when it was generated."
+                tr(
+                    "the table `wishlist_items` still does not exist, although the database is at head. "
+                    "Look at what 0006 does, and at what autogenerate could see when it was generated."
+                )
             )
         return wrong(
-            "app.models imports the wishlist model now, but the table `wishlist_items` still does not exist: 0006 is "
-            "recorded as applied, so `upgrade head` will not run it again. The table needs a revision that creates it."
+            tr(
+                "app.models imports the wishlist model now, but the table `wishlist_items` still does not exist: 0006 is "
+                "recorded as applied, so `upgrade head` will not run it again. The table needs a revision that creates it."
+            )
         )
     if not any(CREATES_WISHLIST.search(_upgrade_of(p)) for p in probes.revision_files(ws)):
         return wrong(
-            "the table exists, but no revision creates it: a table made by hand exists only in this database, and every "
-            "other database (a colleague's, production) would still miss it. Create it in a revision."
+            tr(
+                "the table exists, but no revision creates it: a table made by hand exists only in this database, and every "
+                "other database (a colleague's, production) would still miss it. Create it in a revision."
+            )
         )
     if not probes.at_head(ws):
-        at = ", ".join(sorted(probes.current(ws))) or "no revision"
-        return wrong(f"the database is at {at}, not at the head {heads[0]}: `alembic upgrade head`.")
+        current = sorted(probes.current(ws))
+        if not current:
+            return wrong(tr("the database is at no revision, not at the head {head}: `alembic upgrade head`.", head=heads[0]))
+        return wrong(
+            tr(
+                "the database is at {current}, not at the head {head}: `alembic upgrade head`.",
+                current=", ".join(current),
+                head=heads[0],
+            )
+        )
     ok, last = probes.alembic(ws, "check")
     if not ok:
         if "remove_table" in last and "wishlist_items" in last:
             return wrong(
-                "`alembic check` wants to drop `wishlist_items`: the model is not on `Base.metadata`. "
-                "Import it in app/models/__init__.py."
+                tr(
+                    "`alembic check` wants to drop `wishlist_items`: the model is not on `Base.metadata`. "
+                    "Import it in app/models/__init__.py."
+                )
             )
-        return wrong(f"`alembic check` is not clean: {_short(last)}")
+        return wrong(tr("`alembic check` is not clean: {output}", output=_short(last)))
     products = probes.rows(ws, "SELECT count(*) FROM products")[0][0]
     if products < 8:
-        return wrong(f"only {products} of the 8 products are left: repair the history without rebuilding the database.")
-    return solved("`wishlist_items` exists, a revision creates it, the database is at head and `alembic check` is clean.")
+        return wrong(
+            tr(
+                "only {count} of the 8 products are left: repair the history without rebuilding the database.",
+                count=products,
+            )
+        )
+    return solved(tr("`wishlist_items` exists, a revision creates it, the database is at head and `alembic check` is clean."))
 
 
 EXERCISES = [

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.testing import pytest_process
 from course.workspace import Workspace
 
@@ -54,29 +55,39 @@ def _failures(proc: subprocess.CompletedProcess[str]) -> str:
     if failed:
         return "; ".join(_short(line.split(" ", 1)[1].replace(" - ", ": ", 1)) for line in failed[:2])
     if proc.returncode == 5:
-        return "pytest collected no test"
+        return tr("pytest collected no test")
     rest = [line for line in proc.stdout.splitlines() if line.strip()]  # stdout and stderr together
-    return _short(rest[-1]) if rest else f"exit code {proc.returncode}"
+    return _short(rest[-1]) if rest else tr("exit code {code}", code=proc.returncode)
 
 
 def _test_catches(ws: Workspace, test_file: str, revision: Path, good: str, bad: str, *, broken: str, hint: str) -> Verdict:
     """Run ``test_file`` on the real revisions, then once with ``good`` replaced by ``bad`` in ``revision``."""
     test = Path(test_file)
     if not test.exists() or not test.read_text(encoding="utf-8").strip():
-        return not_started(f"there is no {test_file} yet: write it with a `%%writefile {test_file}` cell.")
+        return not_started(tr("there is no {file} yet: write it with a `%%writefile {file}` cell.", file=test_file))
     error = probes.syntax_error(test)
     if error:
         return wrong(f"{error}.")
     real = _pytest(ws, test_file)
     if real.returncode == 5:
-        return wrong(f"pytest finds no test in {test_file}: a test is a function whose name starts with `test_`.")
+        return wrong(tr("pytest finds no test in {file}: a test is a function whose name starts with `test_`.", file=test_file))
     if real.returncode != 0:
-        return wrong(f"your test fails on the real {revision.stem[:4]}: {_failures(real)}")
+        return wrong(
+            tr(
+                "your test fails on the real {revision}: {failures}",
+                revision=revision.stem[:4],
+                failures=_failures(real),
+            )
+        )
     original = revision.read_text(encoding="utf-8")
     if good not in original:
         return wrong(
-            f"the check cannot break {revision.name} on purpose: it no longer contains `{good.strip()}`. "
-            "Run the chapter's cells again (Run → Run All Above Selected Cell)."
+            tr(
+                "the check cannot break {file} on purpose: it no longer contains `{code}`. "
+                "Run the chapter's cells again (Run → Run All Above Selected Cell).",
+                file=revision.name,
+                code=good.strip(),
+            )
         )
     try:
         revision.write_text(original.replace(good, bad), encoding="utf-8")
@@ -84,8 +95,14 @@ def _test_catches(ws: Workspace, test_file: str, revision: Path, good: str, bad:
     finally:
         revision.write_text(original, encoding="utf-8")
     if on_broken.returncode == 0:
-        return wrong(f"your test still passes when {broken}: {hint}")
-    return solved(f"your test passes on the real {revision.stem[:4]}, and fails when {broken}.")
+        return wrong(tr("your test still passes when {broken}: {hint}", broken=broken, hint=hint))
+    return solved(
+        tr(
+            "your test passes on the real {revision}, and fails when {broken}.",
+            revision=revision.stem[:4],
+            broken=broken,
+        )
+    )
 
 
 # 12.1 -----------------------------------------------------------------------------------------
@@ -100,10 +117,10 @@ def check_reversible(ws: Workspace) -> Verdict:
         REV2,
         "    op.drop_column('categories', 'description')\n",
         "    pass\n",
-        broken="0002's downgrade does nothing",
-        hint="after `migrate_down_one()`, assert that the column `description` is gone."
+        broken=tr("0002's downgrade does nothing"),
+        hint=tr("after `migrate_down_one()`, assert that the column `description` is gone.")
         if goes_down
-        else "it never migrates down (`alembic_runner.migrate_down_one()`), so it cannot see what the downgrade does.",
+        else tr("it never migrates down (`alembic_runner.migrate_down_one()`), so it cannot see what the downgrade does."),
     )
 
 
@@ -117,8 +134,10 @@ def check_downgrade_data(ws: Workspace) -> Verdict:
         REV3,
         "values(stock=sa.func.coalesce(quantity, 0))",
         "values(stock=0)",
-        broken="0003's downgrade sets every stock to 0",
-        hint="put rows with known stock numbers in before `0003`, and after the downgrade compare `products.stock` with them.",
+        broken=tr("0003's downgrade sets every stock to 0"),
+        hint=tr(
+            "put rows with known stock numbers in before `0003`, and after the downgrade compare `products.stock` with them."
+        ),
     )
 
 
@@ -142,27 +161,33 @@ def check_ship_sku(ws: Workspace) -> Verdict:
     )
     if revision is None:
         if not re.search(r"^\s+sku\s*:", model.read_text(encoding="utf-8"), re.M):
-            return not_started("no revision adds `products.sku` yet, and the Product model has no `sku`.")
-        return wrong("the Product model has a `sku`, but no revision adds the column: autogenerate one.")
+            return not_started(tr("no revision adds `products.sku` yet, and the Product model has no `sku`."))
+        return wrong(tr("the Product model has a `sku`, but no revision adds the column: autogenerate one."))
     if probes.column(ws, "products", "sku") is None:
         return wrong(
-            f"{revision.name} adds the column, but the shop's database does not have it yet: "
-            "deploy (`alembic upgrade head`) once the tests are green."
+            tr(
+                "{file} adds the column, but the shop's database does not have it yet: "
+                "deploy (`alembic upgrade head`) once the tests are green.",
+                file=revision.name,
+            )
         )
     if probes.rows(ws, UNIQUE_SKU)[0][0] == 0:
         return wrong(
-            "`products.sku` is not unique: two products could share a SKU. `unique=True` in the model, and a revision that creates the constraint."
+            tr(
+                "`products.sku` is not unique: two products could share a SKU. "
+                "`unique=True` in the model, and a revision that creates the constraint."
+            )
         )
     ok, last = probes.alembic(ws, "current", "--check-heads")
     if not ok:
-        return wrong(f"the gate `alembic current --check-heads` fails: {_short(last)}")
+        return wrong(tr("the gate `alembic current --check-heads` fails: {output}", output=_short(last)))
     ok, last = probes.alembic(ws, "check")
     if not ok:
-        return wrong(f"the gate `alembic check` fails: {_short(last)}")
+        return wrong(tr("the gate `alembic check` fails: {output}", output=_short(last)))
     suite = _pytest(ws)
     if suite.returncode != 0:
-        return wrong(f"the test suite is red (`pytest`): {_failures(suite)}")
-    return solved(f"{revision.name} is tested (`pytest` is green), deployed, and both gates pass.")
+        return wrong(tr("the test suite is red (`pytest`): {failures}", failures=_failures(suite)))
+    return solved(tr("{file} is tested (`pytest` is green), deployed, and both gates pass.", file=revision.name))
 
 
 STAIRWAY_0004 = '''%%replace tests/test_stairway.py test_stairway

@@ -10,6 +10,7 @@ from pathlib import Path
 from course.alembic_runner import run_alembic
 from course.database import connect
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "13-zero-downtime-releases"
@@ -25,7 +26,7 @@ def _short(text: str, limit: int = 220) -> str:
 
 def _last_error(output: str) -> str:
     lines = [line for line in output.splitlines() if line.strip() and not line[0].isspace()]
-    return _short(lines[-1]) if lines else "no output"
+    return _short(lines[-1]) if lines else tr("no output")
 
 
 # 13.1 -----------------------------------------------------------------------------------------
@@ -73,31 +74,53 @@ def check_advisory_lock(ws: Workspace) -> Verdict:
         return wrong(f"{error}.")
     source = ENV_PY.read_text(encoding="utf-8")
     if "advisory" not in source:
-        return not_started("app/migrations/env.py takes no advisory lock yet: replace `do_run_migrations` with `%%replace`.")
+        return not_started(tr("app/migrations/env.py takes no advisory lock yet: replace `do_run_migrations` with `%%replace`."))
     waited, code, output = _waits_for_lock(ws, LOCK_KEY)
     if code != 0:
-        return wrong(f"`alembic current` fails with your env.py: {_last_error(output)}")
+        return wrong(tr("`alembic current` fails with your env.py: {error}", error=_last_error(output)))
     if not waited:
         hint = (
-            "`pg_try_advisory_xact_lock` does not wait: it answers false at once and the migration goes on. "
-            "Use `pg_advisory_xact_lock`."
+            tr(
+                "`pg_try_advisory_xact_lock` does not wait: it answers false at once and the migration goes on. "
+                "Use `pg_advisory_xact_lock`."
+            )
             if "try_advisory" in source
-            else f"is the key {LOCK_KEY}, and is the lock taken in `do_run_migrations`, inside `context.begin_transaction()`?"
+            else tr(
+                "is the key {key}, and is the lock taken in `do_run_migrations`, inside `context.begin_transaction()`?",
+                key=LOCK_KEY,
+            )
         )
-        return wrong(f"`alembic current` did not wait while another session held advisory lock {LOCK_KEY}: {hint}")
+        return wrong(
+            tr(
+                "`alembic current` did not wait while another session held advisory lock {key}: {hint}",
+                key=LOCK_KEY,
+                hint=hint,
+            )
+        )
     body = source.split("def do_run_migrations", 1)[-1].split("\ndef ", 1)[0]
     lock_at = body.find("advisory")
     run_at = body.find("context.run_migrations()")
     if run_at == -1 or lock_at == -1 or lock_at > run_at:
-        return wrong("the lock is taken, but not in `do_run_migrations` before `context.run_migrations()`: take it just before.")
+        return wrong(
+            tr("the lock is taken, but not in `do_run_migrations` before `context.run_migrations()`: take it just before.")
+        )
     if "begin_transaction" not in body[:lock_at]:
-        return wrong("take the lock inside `with context.begin_transaction():`, so that it is held until the migrations commit.")
+        return wrong(
+            tr("take the lock inside `with context.begin_transaction():`, so that it is held until the migrations commit.")
+        )
     if "xact" not in body[lock_at - 40 : lock_at + 40]:
         return wrong(
-            "`pg_advisory_lock` is held by the session, not the transaction: use `pg_advisory_xact_lock`, "
-            "which PostgreSQL releases when the migration's transaction ends."
+            tr(
+                "`pg_advisory_lock` is held by the session, not the transaction: use `pg_advisory_xact_lock`, "
+                "which PostgreSQL releases when the migration's transaction ends."
+            )
         )
-    return solved(f"`alembic current` waited while another session held lock {LOCK_KEY}, then ran: one migration at a time.")
+    return solved(
+        tr(
+            "`alembic current` waited while another session held lock {key}, then ran: one migration at a time.",
+            key=LOCK_KEY,
+        )
+    )
 
 
 SOLUTION_13_1 = f"""%%replace app/migrations/env.py do_run_migrations
@@ -132,38 +155,54 @@ def _revision_0006(ws: Workspace) -> Path | None:
 def check_gives_up(ws: Workspace) -> Verdict:
     revision = _revision_0006(ws)
     if revision is None:
-        return not_started('there is no revision 0006 yet: `%alembic revision -m "add categories.description" --rev-id 0006`.')
+        return not_started(
+            tr('there is no revision 0006 yet: `%alembic revision -m "add categories.description" --rev-id 0006`.')
+        )
     error = probes.syntax_error(revision)
     if error:
         return wrong(f"{error}.")
     proc = run_alembic(ws.path, ["upgrade", "0005:0006", "--sql"], check=False)
     if proc.returncode != 0:
-        return wrong(f"`alembic upgrade 0005:0006 --sql` fails: {_last_error(proc.stdout)}")
+        return wrong(tr("`alembic upgrade 0005:0006 --sql` fails: {error}", error=_last_error(proc.stdout)))
     sql = proc.stdout
     alter = ADDS_DESCRIPTION.search(sql)
     if alter is None:
         return wrong(
-            f"{revision.name} does not add `categories.description` (its SQL has no `ALTER TABLE categories ADD COLUMN description`)."
+            tr(
+                "{file} does not add `categories.description` (its SQL has no `ALTER TABLE categories ADD COLUMN description`).",
+                file=revision.name,
+            )
         )
     timeout = LOCK_TIMEOUT.search(sql)
     if timeout is None:
-        return wrong("0006 sets no `lock_timeout`: `op.execute(\"SET LOCAL lock_timeout = '300ms'\")` first in `upgrade()`.")
+        return wrong(tr("0006 sets no `lock_timeout`: `op.execute(\"SET LOCAL lock_timeout = '300ms'\")` first in `upgrade()`."))
     if timeout.start() > alter.start():
         return wrong(
-            "0006 sets `lock_timeout` after the ALTER TABLE: by then the ALTER has already waited in the queue. Set it first."
+            tr("0006 sets `lock_timeout` after the ALTER TABLE: by then the ALTER has already waited in the queue. Set it first.")
         )
     ms = float(timeout.group(1)) * UNIT_MS[(timeout.group(2) or "ms").lower()]
-    if ms <= 0 or ms > 5000:
+    value = timeout.group(1) + (timeout.group(2) or "")
+    if ms <= 0:
         return wrong(
-            f"a `lock_timeout` of {timeout.group(1)}{timeout.group(2) or ''} is "
-            + ("no timeout at all (0 turns it off)" if ms <= 0 else "longer than the app can stand blocked")
-            + ": a few hundred milliseconds, at most a few seconds."
+            tr(
+                "a `lock_timeout` of {value} is no timeout at all (0 turns it off): "
+                "a few hundred milliseconds, at most a few seconds.",
+                value=value,
+            )
+        )
+    if ms > 5000:
+        return wrong(
+            tr(
+                "a `lock_timeout` of {value} is longer than the app can stand blocked: "
+                "a few hundred milliseconds, at most a few seconds.",
+                value=value,
+            )
         )
     if probes.current(ws) != {"0006"} or probes.column(ws, "categories", "description") is None:
         return wrong(
-            "0006 is right, but the shop's database is not at 0006 yet: `%alembic upgrade head` (once nothing holds a lock)."
+            tr("0006 is right, but the shop's database is not at 0006 yet: `%alembic upgrade head` (once nothing holds a lock).")
         )
-    return solved("0006 sets a lock_timeout before its ALTER TABLE, and the database is at 0006.")
+    return solved(tr("0006 sets a lock_timeout before its ALTER TABLE, and the database is at 0006."))
 
 
 SOLUTION_13_2 = """%alembic revision -m "add categories.description" --rev-id 0006

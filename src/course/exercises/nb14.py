@@ -19,6 +19,7 @@ from course.exercises.revisions import (
     text_of,
     unreadable,
 )
+from course.i18n import tr
 from course.workspace import Workspace
 
 NOTEBOOK = "14-autogenerate-tailored"
@@ -55,13 +56,18 @@ def check_analytics(ws: Workspace) -> Verdict:
     missing = [t for t in ANALYTICS if t not in present]
     if missing:
         return not_started(
-            f"the analytics team's table {missing[0]} is not in the database: run the cell above the exercise "
-            "(it creates both tables) first."
+            tr(
+                "the analytics team's table {table} is not in the database: run the cell above the exercise "
+                "(it creates both tables) first.",
+                table=missing[0],
+            )
         )
     if "analytics" not in text_of(ws, ENV_PY):
         return not_started(
-            "`alembic check` would still drop analytics_events and analytics_sessions: teach `include_name` in "
-            "app/migrations/env.py about the analytics team's tables."
+            tr(
+                "`alembic check` would still drop analytics_events and analytics_sessions: teach `include_name` in "
+                "app/migrations/env.py about the analytics team's tables."
+            )
         )
     _execute(ws, f"CREATE TABLE IF NOT EXISTS {LATER} (day date PRIMARY KEY, visits integer)")
     _execute(ws, f"CREATE TABLE IF NOT EXISTS {NOBODYS} (id integer PRIMARY KEY)")
@@ -71,33 +77,54 @@ def check_analytics(ws: Workspace) -> Verdict:
         _execute(ws, f"DROP TABLE IF EXISTS {LATER}, {NOBODYS}")
     detected = _detected_tables(proc.stdout)
     if proc.returncode and not detected and "New upgrade operations detected" not in proc.stdout:
-        return wrong(f"`alembic check` fails with your env.py: {error_line(proc.stdout)}")
+        return wrong(tr("`alembic check` fails with your env.py: {error}", error=error_line(proc.stdout)))
     dropped = [name for kind, name in detected if kind == "removed"]
     added = [name for kind, name in detected if kind == "added"]
     analytics = [name for name in dropped if name.startswith("analytics_")]
     if analytics:
         later = [name for name in analytics if name == LATER]
         named = ", ".join(
-            f"{name}, a table the analytics team adds later (the check made it for a moment)" if name == LATER else name
+            tr("{table}, a table the analytics team adds later (the check made it for a moment)", table=name)
+            if name == LATER
+            else name
             for name in analytics
         )
+        if later:
+            return wrong(
+                tr(
+                    "autogenerate would still drop {tables}. Leave out every table whose name starts with `analytics_`, "
+                    "not a list of today's names.",
+                    tables=named,
+                )
+            )
         return wrong(
-            f"autogenerate would still drop {named}. Leave out every table whose name starts with `analytics_`"
-            + (", not a list of today's names." if later else ".")
+            tr(
+                "autogenerate would still drop {tables}. Leave out every table whose name starts with `analytics_`.",
+                tables=named,
+            )
         )
     if added:
         return wrong(
-            f"autogenerate now wants to create {', '.join(added)}, tables that are already there: your filter "
-            "hides our own tables too. Return False only for the analytics team's."
+            tr(
+                "autogenerate now wants to create {tables}, tables that are already there: your filter "
+                "hides our own tables too. Return False only for the analytics team's.",
+                tables=", ".join(added),
+            )
         )
     if NOBODYS not in dropped:
         return wrong(
-            f"your filter hides too much: the check made a table that is nobody's ({NOBODYS}) for a moment, and "
-            "autogenerate no longer proposed to drop it. Leave out only tables whose name starts with `analytics_`."
+            tr(
+                "your filter hides too much: the check made a table that is nobody's ({table}) for a moment, and "
+                "autogenerate no longer proposed to drop it. Leave out only tables whose name starts with `analytics_`.",
+                table=NOBODYS,
+            )
         )
     return solved(
-        "autogenerate leaves every analytics_ table alone (today's two, and one made later), and still notices a "
-        f"table that is nobody's ({NOBODYS})."
+        tr(
+            "autogenerate leaves every analytics_ table alone (today's two, and one made later), and still notices a "
+            "table that is nobody's ({table}).",
+            table=NOBODYS,
+        )
     )
 
 
@@ -121,36 +148,61 @@ def check_in_stock_view(ws: Workspace) -> Verdict:
     if not declared and not creates:
         if in_database:
             return wrong(
-                "the view products_in_stock is in the database, but app/entities.py does not declare it and no "
-                "revision creates it: made by hand, it is not migrated (and alembic-utils would propose to drop it)."
+                tr(
+                    "the view products_in_stock is in the database, but app/entities.py does not declare it and no "
+                    "revision creates it: made by hand, it is not migrated (and alembic-utils would propose to drop it)."
+                )
             )
-        return not_started("app/entities.py has no view products_in_stock yet.")
+        return not_started(tr("app/entities.py has no view products_in_stock yet."))
     if not creates:
         return wrong(
-            "no revision creates products_in_stock. Is the view in ENTITIES, the list env.py registers with "
-            "`register_entities`? Then autogenerate a revision."
+            tr(
+                "no revision creates products_in_stock. Is the view in ENTITIES, the list env.py registers with "
+                "`register_entities`? Then autogenerate a revision."
+            )
         )
     if not in_database:
         off = not_at_head(ws)
-        return wrong(f"{creates[-1].name} creates the view, but the database does not have it yet: {off or 'upgrade'}.")
+        if not off:
+            return wrong(tr("{file} creates the view, but the database does not have it yet: upgrade.", file=creates[-1].name))
+        return wrong(
+            tr(
+                "{file} creates the view, but the database does not have it yet: {problem}.",
+                file=creates[-1].name,
+                problem=off,
+            )
+        )
     columns = {
         r[0] for r in probes.rows(ws, "SELECT column_name FROM information_schema.columns WHERE table_name = 'products_in_stock'")
     }
     if not {"id", "name", "quantity"} <= columns:
-        return wrong(f"products_in_stock has the columns {', '.join(sorted(columns))}: it should show id, name and quantity.")
+        return wrong(
+            tr(
+                "products_in_stock has the columns {columns}: it should show id, name and quantity.",
+                columns=", ".join(sorted(columns)),
+            )
+        )
     shown = [r[0] for r in probes.rows(ws, "SELECT id FROM products_in_stock ORDER BY id")]
     expected = [r[0] for r in probes.rows(ws, IN_STOCK)]
     if shown != expected:
         return wrong(
-            f"products_in_stock shows the products {shown}, but the ones in stock are {expected}: "
-            "join stock_levels and keep `quantity > 0`."
+            tr(
+                "products_in_stock shows the products {shown}, but the ones in stock are {expected}: "
+                "join stock_levels and keep `quantity > 0`.",
+                shown=shown,
+                expected=expected,
+            )
         )
     proc = run_alembic(ws.path, ["check"], check=False)
     if proc.returncode:
-        return wrong(f"`alembic check` still finds something to do: {shorten(error_line(proc.stdout))}")
+        return wrong(tr("`alembic check` still finds something to do: {output}", output=shorten(error_line(proc.stdout))))
     return solved(
-        f"{creates[-1].name} creates products_in_stock with op.create_entity, the database has it "
-        f"({len(shown)} products in stock), and autogenerate finds nothing left to do."
+        tr(
+            "{file} creates products_in_stock with op.create_entity, the database has it "
+            "({count} products in stock), and autogenerate finds nothing left to do.",
+            file=creates[-1].name,
+            count=len(shown),
+        )
     )
 
 
@@ -172,9 +224,9 @@ def check_rename(ws: Workspace) -> Verdict:
     retired = re.search(r"^\s+retired\s*=", model, re.M)
     archived = re.search(r"^\s+archived\s*=", model, re.M)
     if not retired:
-        return not_started("ProductStatus in app/models/product.py still has `archived` and no `retired`.")
+        return not_started(tr("ProductStatus in app/models/product.py still has `archived` and no `retired`."))
     if archived:
-        return wrong("ProductStatus has both `archived` and `retired`: a rename replaces the member, it does not add one.")
+        return wrong(tr("ProductStatus has both `archived` and `retired`: a rename replaces the member, it does not add one."))
     revisions = [
         p
         for p in probes.revision_files(ws)
@@ -182,30 +234,51 @@ def check_rename(ws: Workspace) -> Verdict:
     ]
     values = [r[0] for r in probes.rows(ws, ENUM_VALUES)]
     if not revisions:
-        return wrong("the model says `retired`, but no revision changes product_status yet: autogenerate one.")
+        return wrong(tr("the model says `retired`, but no revision changes product_status yet: autogenerate one."))
     revision = revisions[-1]
     if not RENAMED.search(function_code(revision, "upgrade")):
-        stuck = (
-            f", so its upgrade cannot move the {ARCHIVED_AT_START} archived products"
-            ' (*invalid input value for enum product_status: "archived"*)'
-            if "archived" in values
-            else ""
-        )
+        if "archived" in values:
+            return wrong(
+                tr(
+                    "{file} does not tell `op.sync_enum_values` which value became which, so its upgrade cannot move "
+                    'the {count} archived products (*invalid input value for enum product_status: "archived"*): '
+                    "in upgrade(), `enum_values_to_rename=[('archived', 'retired')]` (and the reverse in downgrade()).",
+                    file=revision.name,
+                    count=ARCHIVED_AT_START,
+                )
+            )
         return wrong(
-            f"{revision.name} does not tell `op.sync_enum_values` which value became which{stuck}: in upgrade(), "
-            "`enum_values_to_rename=[('archived', 'retired')]` (and the reverse in downgrade())."
+            tr(
+                "{file} does not tell `op.sync_enum_values` which value became which: in upgrade(), "
+                "`enum_values_to_rename=[('archived', 'retired')]` (and the reverse in downgrade()).",
+                file=revision.name,
+            )
         )
     if "retired" not in values or "archived" in values:
-        return wrong(f"{revision.name} renames the value, but the database still has {', '.join(values)}: {pending(ws)}.")
+        return wrong(
+            tr(
+                "{file} renames the value, but the database still has {values}: {pending}.",
+                file=revision.name,
+                values=", ".join(values),
+                pending=pending(ws),
+            )
+        )
     moved = probes.rows(ws, "SELECT count(*) FROM products WHERE status = 'retired'")[0][0]
     if moved != ARCHIVED_AT_START:
-        return wrong(f"{moved} products are `retired`; the {ARCHIVED_AT_START} archived ones should be.")
+        return wrong(
+            tr("{moved} products are `retired`; the {count} archived ones should be.", moved=moved, count=ARCHIVED_AT_START)
+        )
     left = disagreement(ws)
     if left:
-        return wrong(f"`alembic check` still finds something to do: {left}")
+        return wrong(tr("`alembic check` still finds something to do: {output}", output=left))
     return solved(
-        f"{revision.name} renames archived to retired in place: product_status is now {', '.join(values)}, "
-        f"and the {ARCHIVED_AT_START} archived products are retired."
+        tr(
+            "{file} renames archived to retired in place: product_status is now {values}, "
+            "and the {count} archived products are retired.",
+            file=revision.name,
+            values=", ".join(values),
+            count=ARCHIVED_AT_START,
+        )
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from course import schemas
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, probes, solved, wrong
+from course.i18n import tr
 from course.testing import pytest_process
 from course.workspace import Workspace
 
@@ -32,7 +33,7 @@ def _walk(ws: Workspace) -> dict[str, schemas.Schema]:
 
 
 def _listed(revisions: list[str] | set[str]) -> str:
-    return ", ".join(sorted(revisions)) or "nothing"
+    return ", ".join(sorted(revisions)) or tr("nothing")
 
 
 # 15.1 -----------------------------------------------------------------------------------------
@@ -41,8 +42,10 @@ def _listed(revisions: list[str] | set[str]) -> str:
 def check_restored(ws: Workspace) -> Verdict:
     if "alembic_version" not in probes.tables(ws):
         return not_started(
-            "the database has no alembic_version yet: find the revision its schema matches "
-            "(`schemas.matching_revisions`), then `%alembic stamp` it."
+            tr(
+                "the database has no alembic_version yet: find the revision its schema matches "
+                "(`schemas.matching_revisions`), then `%alembic stamp` it."
+            )
         )
     stamped = probes.current(ws)
     by_revision = _walk(ws)
@@ -53,28 +56,53 @@ def check_restored(ws: Workspace) -> Verdict:
         products, stock = probes.rows(ws, "SELECT (SELECT count(*) FROM products), (SELECT count(*) FROM stock_levels)")[0]
         if products != 8 or stock != 8:
             return wrong(
-                f"the schema is at head, but the rows did not all come through ({products} products, {stock} stock levels, "
-                '8 of each expected): `course.restart_exercise("15.1")` and stamp before you upgrade.'
+                tr(
+                    "the schema is at head, but the rows did not all come through ({products} products, {stock} stock levels, "
+                    '8 of each expected): `course.restart_exercise("15.1")` and stamp before you upgrade.',
+                    products=products,
+                    stock=stock,
+                )
             )
         return solved(
-            "the database is at head and has head's schema, the 8 products and their stock carried up by the migrations."
+            tr("the database is at head and has head's schema, the 8 products and their stock carried up by the migrations.")
         )
     if not matches:
         return wrong(
-            f"alembic_version says {_listed(stamped)}, and the schema matches no revision of the history: "
-            'something changed it by hand. `course.restart_exercise("15.1")` brings the restored backup back.'
+            tr(
+                "alembic_version says {stamped}, and the schema matches no revision of the history: "
+                'something changed it by hand. `course.restart_exercise("15.1")` brings the restored backup back.',
+                stamped=_listed(stamped),
+            )
         )
     if stamped == {matches[0]} or stamped & set(matches):
-        return wrong(f"{_listed(stamped)} is the right stamp: now `%alembic upgrade head` runs what comes after it.")
+        return wrong(
+            tr(
+                "{stamped} is the right stamp: now `%alembic upgrade head` runs what comes after it.",
+                stamped=_listed(stamped),
+            )
+        )
     missing = (
         len(schemas.differences(schema, by_revision[max(stamped)]))
         if stamped <= by_revision.keys() and len(stamped) == 1
         else None
     )
-    gap = f" ({missing} differences from {_listed(stamped)}'s)" if missing else ""
+    if missing:
+        return wrong(
+            tr(
+                "alembic_version says {stamped}, but the schema is {match}'s ({count} differences from {stamped}'s): "
+                "stamp {match} (`stamp` moves down as well as up), then upgrade head.",
+                stamped=_listed(stamped),
+                match=matches[0],
+                count=missing,
+            )
+        )
     return wrong(
-        f"alembic_version says {_listed(stamped)}, but the schema is {matches[0]}'s{gap}: "
-        f"stamp {matches[0]} (`stamp` moves down as well as up), then upgrade head."
+        tr(
+            "alembic_version says {stamped}, but the schema is {match}'s: "
+            "stamp {match} (`stamp` moves down as well as up), then upgrade head.",
+            stamped=_listed(stamped),
+            match=matches[0],
+        )
     )
 
 
@@ -97,7 +125,7 @@ DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=\s*(.+)$", re.M)
 
 def check_rebase(ws: Workspace) -> Verdict:
     if not MANIFEST.exists() or not YOURS.exists():
-        return wrong("the chapter's files are missing: run the cells of section 4 first (Run → Run All Above Selected Cell).")
+        return wrong(tr("the chapter's files are missing: run the cells of section 4 first (Run → Run All Above Selected Cell)."))
     for path in probes.revision_files(ws):
         error = probes.syntax_error(path.relative_to(ws.path))
         if error:
@@ -105,32 +133,48 @@ def check_rebase(ws: Workspace) -> Verdict:
     changed = _released_changed()
     if changed:
         return wrong(
-            f"{_listed(changed)} changed after its release (the manifest test fails): a released revision is never edited. "
-            "Rebase your own 0012b, not the released 0012a."
+            tr(
+                "{files} changed after its release (the manifest test fails): a released revision is never edited. "
+                "Rebase your own 0012b, not the released 0012a.",
+                files=_listed(changed),
+            )
         )
     scripts = probes.script(ws)
     merges = [r.revision for r in scripts.walk_revisions() if r.is_merge_point]
     if merges:
         return wrong(
-            f"{_listed(merges)} is a merge revision. 0012b has never run outside your machine, so it can simply be "
-            "rebased: delete the merge revision and set 0012b's down_revision to '0012a'."
+            tr(
+                "{merges} is a merge revision. 0012b has never run outside your machine, so it can simply be "
+                "rebased: delete the merge revision and set 0012b's down_revision to '0012a'.",
+                merges=_listed(merges),
+            )
         )
     heads = set(scripts.get_heads())
     if len(heads) > 1:
-        return not_started("the history still has two heads (0012a and 0012b): rebase 0012b onto 0012a.")
+        return not_started(tr("the history still has two heads (0012a and 0012b): rebase 0012b onto 0012a."))
     if heads != {"0012b"}:
-        return wrong(f"the head is {_listed(heads)}, not your 0012b: your revision comes after the released 0012a.")
+        return wrong(
+            tr(
+                "the head is {heads}, not your 0012b: your revision comes after the released 0012a.",
+                heads=_listed(heads),
+            )
+        )
     down = scripts.get_revision("0012b").down_revision
     if down != "0012a":
-        return wrong(f"0012b revises {down!r}: its down_revision should be '0012a'.")
+        return wrong(tr("0012b revises {down!r}: its down_revision should be '0012a'.", down=down))
     if "Revises: 0012a" not in YOURS.read_text(encoding="utf-8"):
-        return wrong("0012b's down_revision is right; its docstring still says another parent: make it `Revises: 0012a` too.")
+        return wrong(tr("0012b's down_revision is right; its docstring still says another parent: make it `Revises: 0012a` too."))
     if probes.current(ws) != {"0012b"}:
-        return wrong(f"the history is a line again; the database is at {_listed(probes.current(ws))}: `%alembic upgrade head`.")
+        return wrong(
+            tr(
+                "the history is a line again; the database is at {current}: `%alembic upgrade head`.",
+                current=_listed(probes.current(ws)),
+            )
+        )
     if probes.column(ws, "products", "weight_grams") is None:
-        return wrong("the database says 0012b but has no products.weight_grams: was it stamped instead of upgraded?")
+        return wrong(tr("the database says 0012b but has no products.weight_grams: was it stamped instead of upgraded?"))
     return solved(
-        "0012b now follows 0012a: one line of history, no merge revision, the released files untouched, the database at head."
+        tr("0012b now follows 0012a: one line of history, no merge revision, the released files untouched, the database at head.")
     )
 
 
@@ -147,7 +191,7 @@ def _failure(output: str) -> str:
     found = (
         lines[0].split(" ", 1)[1].replace(" - ", ": ", 1)
         if lines
-        else next((line for line in reversed(output.splitlines()) if line.strip()), "no output")
+        else next((line for line in reversed(output.splitlines()) if line.strip()), tr("no output"))
     )
     found = " ".join(found.split())
     return found if len(found) <= 220 else found[:220] + " …"
@@ -155,24 +199,30 @@ def _failure(output: str) -> str:
 
 def check_squash_test(ws: Workspace) -> Verdict:
     if not SQUASH_TEST.exists() or not SQUASH_TEST.read_text(encoding="utf-8").strip():
-        return not_started(
-            f"there is no {SQUASH_TEST.as_posix()} yet: write it with a `%%writefile {SQUASH_TEST.as_posix()}` cell."
-        )
+        return not_started(tr("there is no {file} yet: write it with a `%%writefile {file}` cell.", file=SQUASH_TEST.as_posix()))
     error = probes.syntax_error(SQUASH_TEST)
     if error:
         return wrong(f"{error}.")
     if not BASELINE.exists() or not Path("squashed").is_dir():
-        return wrong("the squash of section 3 is missing: run the chapter's cells first (Run → Run All Above Selected Cell).")
+        return wrong(tr("the squash of section 3 is missing: run the chapter's cells first (Run → Run All Above Selected Cell)."))
     real = pytest_process(ws, SQUASH_TEST.as_posix())
     if real.returncode == 5:
-        return wrong(f"pytest finds no test in {SQUASH_TEST.as_posix()}: a test is a function whose name starts with `test_`.")
+        return wrong(
+            tr(
+                "pytest finds no test in {file}: a test is a function whose name starts with `test_`.",
+                file=SQUASH_TEST.as_posix(),
+            )
+        )
     if real.returncode != 0:
-        return wrong(f"your test fails on the real baseline: {_failure(real.stdout)}")
+        return wrong(tr("your test fails on the real baseline: {failure}", failure=_failure(real.stdout)))
     original = BASELINE.read_bytes()
     if FORGOTTEN.encode() not in original:
         return wrong(
-            f"the check cannot break {BASELINE.name} on purpose: it no longer declares the CHECK constraint "
-            "`ck_products_price_not_negative`. Run section 3 again (Run → Run All Above Selected Cell)."
+            tr(
+                "the check cannot break {file} on purpose: it no longer declares the CHECK constraint "
+                "`ck_products_price_not_negative`. Run section 3 again (Run → Run All Above Selected Cell).",
+                file=BASELINE.name,
+            )
         )
     try:
         BASELINE.write_bytes(original.replace(FORGOTTEN.encode(), b""))
@@ -181,11 +231,15 @@ def check_squash_test(ws: Workspace) -> Verdict:
         BASELINE.write_bytes(original)  # byte for byte: the manifest's checksum still holds
     if broken.returncode == 0:
         return wrong(
-            "your test still passes when the baseline forgets the CHECK constraint `ck_products_price_not_negative`: "
-            "compare the schema of a database upgraded through the old chain (`squashed/`) with one upgraded to `0011` "
-            "through the new one (`schemas.differences`)."
+            tr(
+                "your test still passes when the baseline forgets the CHECK constraint `ck_products_price_not_negative`: "
+                "compare the schema of a database upgraded through the old chain (`squashed/`) with one upgraded to `0011` "
+                "through the new one (`schemas.differences`)."
+            )
         )
-    return solved("your test passes on the real baseline, and fails when the baseline forgets a constraint the old chain made.")
+    return solved(
+        tr("your test passes on the real baseline, and fails when the baseline forgets a constraint the old chain made.")
+    )
 
 
 SQUASH_SOLUTION = '''%%writefile tests/test_squash.py

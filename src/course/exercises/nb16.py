@@ -22,6 +22,7 @@ from course import capstone
 from course.capstone.steps import STEPS
 from course.database import connect, fit_identifier, recreate_database
 from course.exercises import Exercise, Verdict, WrongAttempt, not_started, solved, wrong
+from course.i18n import N_, tr
 from course.workspace import Workspace
 
 NOTEBOOK = "16-capstone-your-own-fastapi-app"
@@ -39,7 +40,7 @@ def _syntax_error(base: Path, relative: str) -> str | None:
     try:
         compile((base / relative).read_text(encoding="utf-8"), relative, "exec")
     except SyntaxError as error:
-        return f"{relative} does not parse (line {error.lineno}: {error.msg})"
+        return tr("{file} does not parse (line {line}: {error})", file=relative, line=error.lineno, error=error.msg)
     return None
 
 
@@ -111,7 +112,7 @@ def _probe(base: Path, *paths: str) -> dict:
     output, _ = proc.communicate(timeout=120)
     lines = [line for line in output.splitlines() if line.startswith("{")]
     if not lines:
-        return {"error": _last_line(output) or f"exit code {proc.returncode}"}
+        return {"error": _last_line(output) or tr("exit code {code}", code=proc.returncode)}
     return json.loads(lines[-1])
 
 
@@ -119,8 +120,10 @@ def _answers(found: dict, paths: tuple[str, ...]) -> str | None:
     """What is wrong with the endpoints' answers (None: every one said 200)."""
     for path in paths:
         status, body = found["answers"][path]
+        if status == 0:
+            return tr("GET {path} answers nothing: {body}", path=path, body=_short(body, 160))
         if status != 200:
-            return f"GET {path} answers {status or 'nothing'}: {_short(body, 160)}"
+            return tr("GET {path} answers {status}: {body}", path=path, status=status, body=_short(body, 160))
     return None
 
 
@@ -165,12 +168,18 @@ def _at_head(base: Path) -> Verdict | None:
     found = _database_versions()
     if not found:
         return wrong(
-            f"your database has no revision yet: `python -m alembic upgrade head` (the head is {', '.join(sorted(heads))})."
+            tr(
+                "your database has no revision yet: `python -m alembic upgrade head` (the head is {heads}).",
+                heads=", ".join(sorted(heads)),
+            )
         )
     if found != heads:
         return wrong(
-            f"your database is at {', '.join(sorted(found))}, the scripts' head is {', '.join(sorted(heads))}: "
-            "`python -m alembic upgrade head`."
+            tr(
+                "your database is at {current}, the scripts' head is {heads}: `python -m alembic upgrade head`.",
+                current=", ".join(sorted(found)),
+                heads=", ".join(sorted(heads)),
+            )
         )
     return None
 
@@ -178,7 +187,7 @@ def _at_head(base: Path) -> Verdict | None:
 def _start(base: Path) -> Verdict | None:
     """Anything before the folder's own checks: its .env (the notebook's prepare cell writes it)."""
     if not (base / ".env").exists():
-        return not_started("your project folder is not ready: run the cell `capstone.prepare()` near the top first.")
+        return not_started(tr("your project folder is not ready: run the cell `capstone.prepare()` near the top first."))
     return None
 
 
@@ -190,26 +199,33 @@ def check_app(ws: Workspace) -> Verdict:
     if (early := _start(base)) is not None:
         return early
     if not (base / "app" / "main.py").exists():
-        return not_started(f"your folder ({capstone.where()}) has no app/main.py yet.")
+        return not_started(tr("your folder ({folder}) has no app/main.py yet.", folder=capstone.where()))
     missing = [f for f in (*APP_FILES, ".gitignore") if not (base / f).exists()]
+    if len(missing) == 1:
+        return wrong(tr("{file} is missing (step 1 lists the files).", file=missing[0]))
     if missing:
-        return wrong(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing (step 1 lists the files).")
+        return wrong(tr("{files} are missing (step 1 lists the files).", files=", ".join(missing)))
     for relative in APP_FILES:
         if error := _syntax_error(base, relative):
             return wrong(error + ".")
     ignored = [line.strip().strip("/") for line in (base / ".gitignore").read_text(encoding="utf-8").splitlines()]
     if ".env" not in ignored:
-        return wrong("`.gitignore` does not list `.env`: the file with your database's password would go into git.")
+        return wrong(tr("`.gitignore` does not list `.env`: the file with your database's password would go into git."))
     found = _probe(base)
     if "error" in found:
-        return wrong(f"`import app.main` fails: {found['error']}")
+        return wrong(tr("`import app.main` fails: {error}", error=found["error"]))
     absent = [route for route in ROUTES if route not in found["routes"]]
     if absent:
-        return wrong(f"the app has no {', '.join(absent)} yet (step 1: list and create, for both).")
+        return wrong(tr("the app has no {routes} yet (step 1: list and create, for both).", routes=", ".join(absent)))
     tables = {"categories", "products"} - set(found["tables"])
     if tables:
-        return wrong(f"`Base.metadata` has no table {', '.join(sorted(tables))}: a model per table, on `app.database.Base`.")
-    return solved(f"app.main imports, with {', '.join(ROUTES)}; the models are tables categories and products.")
+        return wrong(
+            tr(
+                "`Base.metadata` has no table {tables}: a model per table, on `app.database.Base`.",
+                tables=", ".join(sorted(tables)),
+            )
+        )
+    return solved(tr("app.main imports, with {routes}; the models are tables categories and products.", routes=", ".join(ROUTES)))
 
 
 # 16.2 ------------------------------------------------------------------------------------------------
@@ -220,42 +236,58 @@ def check_alembic(ws: Workspace) -> Verdict:
     if (early := _start(base)) is not None:
         return early
     if not (base / "alembic.ini").exists():
-        return not_started("there is no alembic.ini in your folder yet: `python -m alembic init -t async migrations`.")
+        return not_started(tr("there is no alembic.ini in your folder yet: `python -m alembic init -t async migrations`."))
     env = base / "migrations" / "env.py"
     if not env.exists():
-        return wrong("alembic.ini is there but migrations/env.py is not: `alembic init -t async migrations` makes both.")
+        return wrong(tr("alembic.ini is there but migrations/env.py is not: `alembic init -t async migrations` makes both."))
     if error := _syntax_error(base, "migrations/env.py"):
         return wrong(error + ".")
     source = env.read_text(encoding="utf-8")
     if "async_engine_from_config" not in source and "create_async_engine" not in source:
         return wrong(
-            "migrations/env.py is not the async template's: move alembic.ini and migrations/ aside (into another folder), "
-            "then `python -m alembic init -t async migrations` (init refuses a folder that is not empty)."
+            tr(
+                "migrations/env.py is not the async template's: move alembic.ini and migrations/ aside (into another folder), "
+                "then `python -m alembic init -t async migrations` (init refuses a folder that is not empty)."
+            )
         )
     if re.search(r"^target_metadata\s*=\s*None", source, re.M):
-        return wrong("in migrations/env.py `target_metadata` is still None: autogenerate would see no model (`Base.metadata`).")
+        return wrong(
+            tr("in migrations/env.py `target_metadata` is still None: autogenerate would see no model (`Base.metadata`).")
+        )
     if "settings" not in source:
-        return wrong("migrations/env.py does not read the URL from your settings (`from app.settings import settings`).")
+        return wrong(tr("migrations/env.py does not read the URL from your settings (`from app.settings import settings`)."))
     if "driver://user:pass@localhost/dbname" in (base / "alembic.ini").read_text(encoding="utf-8"):
-        return wrong("alembic.ini still has the template's `sqlalchemy.url = driver://…` line: remove it (env.py sets the URL).")
+        return wrong(
+            tr("alembic.ini still has the template's `sqlalchemy.url = driver://…` line: remove it (env.py sets the URL).")
+        )
     revisions = _revisions(base)
     if not revisions:
-        return wrong("migrations/versions/ has no revision yet: `python -m alembic revision --autogenerate -m …`.")
+        return wrong(tr("migrations/versions/ has no revision yet: `python -m alembic revision --autogenerate -m …`."))
     creates = " ".join(_upgrades(p) for p in revisions)
     missing = [t for t in ("categories", "products") if not re.search(rf"create_table\(\s*['\"]{t}['\"]", creates)]
+    if len(missing) == 1:
+        return wrong(
+            tr(
+                "no revision creates {table}: is `target_metadata = Base.metadata`, with `import app.models`?",
+                table=missing[0],
+            )
+        )
     if missing:
         return wrong(
-            f"no revision creates {' and '.join(missing)}: is `target_metadata = Base.metadata`, with `import app.models`?"
+            tr("no revision creates categories and products: is `target_metadata = Base.metadata`, with `import app.models`?")
         )
     if (behind := _at_head(base)) is not None:
         return behind
     found = _probe(base, "/categories", "/products")
     if "error" in found:
-        return wrong(f"`import app.main` fails: {found['error']}")
+        return wrong(tr("`import app.main` fails: {error}", error=found["error"]))
     if (answer := _answers(found, ("/categories", "/products"))) is not None:
         return wrong(answer)
     return solved(
-        f"the database is at the head ({', '.join(sorted(_code_heads(base)))}), and GET /categories and /products answer 200."
+        tr(
+            "the database is at the head ({heads}), and GET /categories and /products answer 200.",
+            heads=", ".join(sorted(_code_heads(base))),
+        )
     )
 
 
@@ -272,28 +304,36 @@ def check_stock(ws: Workspace) -> Verdict:
     has_model = models.exists() and re.search(r"^\s+stock\s*:", models.read_text(encoding="utf-8"), re.M)
     revision = next((p for p in _revisions(base) if ADDS_STOCK.search(_upgrades(p))), None)
     if not has_model and revision is None:
-        return not_started("`Product` has no `stock` yet, and no revision adds it.")
+        return not_started(tr("`Product` has no `stock` yet, and no revision adds it."))
     if revision is None:
         return wrong(
-            "`Product` has a `stock`, but no revision adds the column: `python -m alembic revision --autogenerate -m …`."
+            tr("`Product` has a `stock`, but no revision adds the column: `python -m alembic revision --autogenerate -m …`.")
         )
     if not has_model:
-        return wrong(f"{revision.name} adds products.stock, but the `Product` model has no `stock`.")
+        return wrong(tr("{file} adds products.stock, but the `Product` model has no `stock`.", file=revision.name))
     if "server_default" not in ADDS_STOCK.split(_upgrades(revision), 1)[-1].split("\n")[0]:
         return wrong(
-            f"{revision.name} adds a NOT NULL column without a server default: rows already there would have no value "
-            '(`mapped_column(server_default="0")`).'
+            tr(
+                "{file} adds a NOT NULL column without a server default: rows already there would have no value "
+                '(`mapped_column(server_default="0")`).',
+                file=revision.name,
+            )
         )
     if (behind := _at_head(base)) is not None:
         return behind
     if not _column("products", "stock"):
-        return wrong("the database is at head but has no products.stock: was the revision edited after the upgrade?")
+        return wrong(tr("the database is at head but has no products.stock: was the revision edited after the upgrade?"))
     found = _probe(base, "/products/in-stock")
     if "error" in found:
-        return wrong(f"`import app.main` fails: {found['error']}")
+        return wrong(tr("`import app.main` fails: {error}", error=found["error"]))
     if (answer := _answers(found, ("/products/in-stock",))) is not None:
         return wrong(answer)
-    return solved(f"{revision.name} added products.stock, the database is at head, and GET /products/in-stock answers 200.")
+    return solved(
+        tr(
+            "{file} added products.stock, the database is at head, and GET /products/in-stock answers 200.",
+            file=revision.name,
+        )
+    )
 
 
 # 16.4 ------------------------------------------------------------------------------------------------
@@ -305,7 +345,7 @@ def check_refuses(ws: Workspace) -> Verdict:
         return early
     main = base / "app" / "main.py"
     if not main.exists() or "lifespan" not in main.read_text(encoding="utf-8"):
-        return not_started("app/main.py has no lifespan yet.")
+        return not_started(tr("app/main.py has no lifespan yet."))
     if (behind := _at_head(base)) is not None:
         return behind
     empty = recreate_database(fit_identifier(capstone.database_name() + "_empty"))  # the app's start on no revision at all
@@ -315,16 +355,18 @@ def check_refuses(ws: Workspace) -> Verdict:
     empty_out, _ = on_empty.communicate(timeout=120)
     yours_out, _ = on_yours.communicate(timeout=120)
     if on_yours.returncode != 0 or "STARTED" not in yours_out:
-        return wrong(f"your app does not start on your own database (at head): {_last_line(yours_out)}")
+        return wrong(tr("your app does not start on your own database (at head): {error}", error=_last_line(yours_out)))
     if on_empty.returncode == 0:
         return wrong(
-            "your app started on an empty database (no revision at all): the lifespan must compare the database's "
-            "revision with the scripts' head and raise before `yield`."
+            tr(
+                "your app started on an empty database (no revision at all): the lifespan must compare the database's "
+                "revision with the scripts' head and raise before `yield`."
+            )
         )
     said = re.sub(r"^[\w.]+: ", "", _last_line(empty_out).replace(url, "<url>"))  # without the exception's module path
     if "upgrade" not in said:
-        return wrong(f"your app refuses an empty database, but its message does not say what to do: {said}")
-    return solved(f"on an empty database the app stops with “{said.rstrip('.')}”; on yours, it starts.")
+        return wrong(tr("your app refuses an empty database, but its message does not say what to do: {message}", message=said))
+    return solved(tr("on an empty database the app stops with “{message}”; on yours, it starts.", message=said.rstrip(".")))
 
 
 # 16.5 ------------------------------------------------------------------------------------------------
@@ -357,23 +399,25 @@ def check_tests(ws: Workspace) -> Verdict:
         return early
     tests = sorted((base / "tests").glob("test_*.py")) if (base / "tests").exists() else []
     if not tests:
-        return not_started("there is no tests/test_*.py in your folder yet.")
+        return not_started(tr("there is no tests/test_*.py in your folder yet."))
     for path in tests:
         if error := _syntax_error(base, path.relative_to(base).as_posix()):
             return wrong(error + ".")
     sources = "\n".join(p.read_text(encoding="utf-8") for p in [*tests, base / "tests" / "conftest.py"] if p.exists())
     if "AsyncClient" not in sources:
-        return wrong("no test calls the app through httpx's `AsyncClient` (with `ASGITransport(app=app)`).")
+        return wrong(tr("no test calls the app through httpx's `AsyncClient` (with `ASGITransport(app=app)`)."))
     if "downgrade" not in sources:
-        return wrong("no stairway test yet: for every revision, upgrade to it, `downgrade -1`, upgrade again.")
+        return wrong(tr("no stairway test yet: for every revision, upgrade to it, `downgrade -1`, upgrade again."))
     proc = _pytest(base)
     if proc.returncode == 5:
-        return wrong("pytest collected no test: is there a pytest.ini with `testpaths = tests`?")
+        return wrong(tr("pytest collected no test: is there a pytest.ini with `testpaths = tests`?"))
     if proc.returncode != 0:
         failed = [line.split(" ", 1)[1] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
-        return wrong(f"`python -m pytest` is red: {_short('; '.join(failed[:2]) or _last_line(proc.stdout))}")
+        return wrong(
+            tr("`python -m pytest` is red: {failures}", failures=_short("; ".join(failed[:2]) or _last_line(proc.stdout)))
+        )
     passed = sum(1 for line in proc.stdout.splitlines() if line.startswith("PASSED "))
-    return solved(f"`python -m pytest` is green: {passed} tests passed, the API's and the stairway.")
+    return solved(tr("`python -m pytest` is green: {count} tests passed, the API's and the stairway.", count=passed))
 
 
 # 16.6 ------------------------------------------------------------------------------------------------
@@ -394,25 +438,34 @@ def check_compose(ws: Workspace) -> Verdict:
     compose = next((base / name for name in COMPOSE_FILES if (base / name).exists()), None)
     dockerfile = base / "Dockerfile"
     if compose is None and not dockerfile.exists():
-        return not_started("there is no Dockerfile and no compose.yaml in your folder yet.")
+        return not_started(tr("there is no Dockerfile and no compose.yaml in your folder yet."))
     if not dockerfile.exists():
-        return wrong("there is a compose file but no Dockerfile: the services build the app's image from it.")
+        return wrong(tr("there is a compose file but no Dockerfile: the services build the app's image from it."))
     if compose is None:
-        return wrong("there is a Dockerfile but no compose.yaml.")
+        return wrong(tr("there is a Dockerfile but no compose.yaml."))
     image = dockerfile.read_text(encoding="utf-8")
     lacking = [name for name in ("alembic.ini", "migrations") if name not in image]
+    if len(lacking) == 1:
+        return wrong(
+            tr(
+                "the Dockerfile does not copy {name}: the migrate service runs Alembic from the image.",
+                name=lacking[0],
+            )
+        )
     if lacking:
-        return wrong(f"the Dockerfile does not copy {' or '.join(lacking)}: the migrate service runs Alembic from the image.")
+        return wrong(
+            tr("the Dockerfile does not copy alembic.ini or migrations: the migrate service runs Alembic from the image.")
+        )
     ignore = base / ".dockerignore"
     if not ignore.exists() or ".env" not in [line.strip() for line in ignore.read_text(encoding="utf-8").splitlines()]:
-        return wrong("no .dockerignore listing `.env`: your password would be copied into the image.")
+        return wrong(tr("no .dockerignore listing `.env`: your password would be copied into the image."))
     try:
         services = (yaml.safe_load(compose.read_text(encoding="utf-8")) or {}).get("services") or {}
     except yaml.YAMLError as error:
-        return wrong(f"{compose.name} is not valid YAML: {_short(str(error), 160)}")
+        return wrong(tr("{file} is not valid YAML: {error}", file=compose.name, error=_short(str(error), 160)))
     migrate = [n for n, s in services.items() if re.search(r"alembic\s+upgrade\s+head", _words((s or {}).get("command")))]
     if not migrate:
-        return wrong(f"no service in {compose.name} runs `python -m alembic upgrade head` as its command.")
+        return wrong(tr("no service in {file} runs `python -m alembic upgrade head` as its command.", file=compose.name))
     waiting = [
         n
         for n, s in services.items()
@@ -421,11 +474,19 @@ def check_compose(ws: Workspace) -> Verdict:
     ]
     if not waiting:
         return wrong(
-            f"no service waits for {migrate[0]!r} to finish: the app's `depends_on: {migrate[0]}: "
-            "condition: service_completed_successfully`."
+            tr(
+                "no service waits for {service!r} to finish: the app's `depends_on: {service}: "
+                "condition: service_completed_successfully`.",
+                service=migrate[0],
+            )
         )
     return solved(
-        f"{compose.name}: {migrate[0]!r} runs `alembic upgrade head` once, and {waiting[0]!r} starts when it has succeeded."
+        tr(
+            "{file}: {service!r} runs `alembic upgrade head` once, and {app!r} starts when it has succeeded.",
+            file=compose.name,
+            service=migrate[0],
+            app=waiting[0],
+        )
     )
 
 
@@ -480,22 +541,34 @@ WRONG = {
 CHECKS = {1: check_app, 2: check_alembic, 3: check_stock, 4: check_refuses, 5: check_tests, 6: check_compose}
 
 EXPLANATIONS = {
-    1: "The app is an ordinary async FastAPI app: settings from pydantic-settings, one engine, one `AsyncSession` per "
-    "request through a dependency. Nothing in it knows about Alembic yet; the models are what Alembic will compare.",
-    2: "`alembic init -t async migrations` writes an `env.py` that runs migrations over an async engine "
-    "(`connection.run_sync`). Two edits make it yours: `target_metadata` (what autogenerate compares) and the URL from "
-    "the settings (with `%` doubled, because `alembic.ini` is read by configparser).",
-    3: "A column the rows already there cannot fill needs a server default: `server_default='0'` in the model appears in "
-    "the generated `add_column`, so the upgrade works on a table with rows. The endpoint ships with its revision.",
-    4: "The lifespan runs before the first request. It reads the scripts' heads (`ScriptDirectory`) and the "
-    "database's `alembic_version` (`MigrationContext`), and raises if they differ: uvicorn then exits with "
-    "*Application startup failed* instead of serving errors later.",
-    5: "Every test gets a database of its own, migrated by the project's own `alembic.ini` with the URL set on the "
-    "Config (env.py keeps it), and the app's `get_session` is overridden to use it. The stairway runs each "
-    "revision up, down and up again.",
-    6: "The image holds the app and its migrations; the `migrate` service runs them once and exits. "
-    "`service_completed_successfully` makes the app wait for that exit code 0, so it never starts on an old schema "
-    "(and if it did, step 4's check would stop it).",
+    1: N_(
+        "The app is an ordinary async FastAPI app: settings from pydantic-settings, one engine, one `AsyncSession` per "
+        "request through a dependency. Nothing in it knows about Alembic yet; the models are what Alembic will compare."
+    ),
+    2: N_(
+        "`alembic init -t async migrations` writes an `env.py` that runs migrations over an async engine "
+        "(`connection.run_sync`). Two edits make it yours: `target_metadata` (what autogenerate compares) and the URL from "
+        "the settings (with `%` doubled, because `alembic.ini` is read by configparser)."
+    ),
+    3: N_(
+        "A column the rows already there cannot fill needs a server default: `server_default='0'` in the model appears in "
+        "the generated `add_column`, so the upgrade works on a table with rows. The endpoint ships with its revision."
+    ),
+    4: N_(
+        "The lifespan runs before the first request. It reads the scripts' heads (`ScriptDirectory`) and the "
+        "database's `alembic_version` (`MigrationContext`), and raises if they differ: uvicorn then exits with "
+        "*Application startup failed* instead of serving errors later."
+    ),
+    5: N_(
+        "Every test gets a database of its own, migrated by the project's own `alembic.ini` with the URL set on the "
+        "Config (env.py keeps it), and the app's `get_session` is overridden to use it. The stairway runs each "
+        "revision up, down and up again."
+    ),
+    6: N_(
+        "The image holds the app and its migrations; the `migrate` service runs them once and exits. "
+        "`service_completed_successfully` makes the app wait for that exit code 0, so it never starts on an old schema "
+        "(and if it did, step 4's check would stop it)."
+    ),
 }
 
 EXERCISES = [

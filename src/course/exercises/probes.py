@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from course.alembic_runner import run_alembic
 from course.database import connect
+from course.i18n import tr
 from course.workspace import Workspace
 
 
@@ -79,7 +80,7 @@ def syntax_error(path: Path) -> str | None:
     try:
         ast.parse(path.read_text(encoding="utf-8"))
     except SyntaxError as error:
-        return f"{_shown(path)} does not parse (line {error.lineno}: {error.msg})"
+        return tr("{file} does not parse (line {line}: {error})", file=_shown(path), line=error.lineno, error=error.msg)
     return None
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from course.alembic_runner import run_alembic
 from course.exercises import Verdict, probes, wrong
+from course.i18n import tr
 from course.workspace import Workspace
 
 PRODUCT = "app/models/product.py"
@@ -33,7 +34,7 @@ def unreadable(ws: Workspace, *relatives: str) -> Verdict | None:
     """A wrong verdict when a model file or a revision file does not parse (nothing else can be checked then)."""
     for path in [ws.path / r for r in relatives] + probes.revision_files(ws):
         if path.exists() and (error := probes.syntax_error(path)):
-            return wrong(f"{error}: fix it first.")
+            return wrong(tr("{error}: fix it first.", error=error))
     return None
 
 
@@ -62,26 +63,32 @@ def not_at_head(ws: Workspace) -> str | None:
     heads = probes.heads(ws)
     current = probes.current(ws)
     if len(heads) > 1:
-        return f"the history has {len(heads)} heads ({', '.join(sorted(heads))}): there should be one"
+        return tr(
+            "the history has {count} heads ({heads}): there should be one", count=len(heads), heads=", ".join(sorted(heads))
+        )
     if current == heads:
         return None
-    head = next(iter(heads), "(none)")
-    return f"`alembic_version` is at {', '.join(sorted(current)) or 'no revision'}, not at the head {head}"
+    head = next(iter(heads), tr("(none)"))
+    return tr(
+        "`alembic_version` is at {current}, not at the head {head}",
+        current=", ".join(sorted(current)) or tr("no revision"),
+        head=head,
+    )
 
 
 def pending(ws: Workspace) -> str:
     """Why a revision that is there has not reached the database yet, and what to do about it."""
     off = not_at_head(ws)
     if off is None:
-        return "yet the database is at head: does its upgrade() really do that?"
-    return f"{off}. Run `%alembic upgrade head` (and read its error, if it fails)"
+        return tr("yet the database is at head: does its upgrade() really do that?")
+    return tr("{problem}. Run `%alembic upgrade head` (and read its error, if it fails)", problem=off)
 
 
 def error_line(output: str) -> str:
     """The line of a failed command that says what went wrong (the exception), shortened."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception|Violation|FAILED)\b", line)]
-    return shorten(errors[-1] if errors else (lines[-1] if lines else "no output"))
+    return shorten(errors[-1] if errors else (lines[-1] if lines else tr("no output")))
 
 
 def shorten(text: str, limit: int = 220) -> str:
@@ -107,7 +114,7 @@ def revision_id(ws: Workspace, path: Path) -> tuple[str, str | None]:
         if Path(script.path).resolve() == path.resolve():
             down = script.down_revision
             return script.revision, down if isinstance(down, str) or down is None else ",".join(down)
-    raise LookupError(f"Alembic does not list {name_of(ws, path)} as a revision")
+    raise LookupError(tr("Alembic does not list {file} as a revision", file=name_of(ws, path)))
 
 
 def round_trip(ws: Workspace, path: Path, below: Callable[[], str | None]) -> str | None:
@@ -118,8 +125,12 @@ def round_trip(ws: Workspace, path: Path, below: Callable[[], str | None]) -> st
     _, down = revision_id(ws, path)
     target = down or "base"
     proc = run_alembic(ws.path, ["downgrade", target], check=False)
-    problem = f"`alembic downgrade {target}` fails: {error_line(proc.stdout)}" if proc.returncode else below()
+    problem = (
+        tr("`alembic downgrade {target}` fails: {error}", target=target, error=error_line(proc.stdout))
+        if proc.returncode
+        else below()
+    )
     up = run_alembic(ws.path, ["upgrade", "head"], check=False)
     if up.returncode and problem is None:
-        problem = f"after the downgrade, `alembic upgrade head` fails: {error_line(up.stdout)}"
+        problem = tr("after the downgrade, `alembic upgrade head` fails: {error}", error=error_line(up.stdout))
     return problem
