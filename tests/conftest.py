@@ -102,8 +102,8 @@ def _scope_weight(scope: str) -> float:
     if notebook:  # nbval's replay
         return NOTEBOOK_RUN_S.get(notebook.group(1), 10)
     exercise_run = re.search(r"::TestNotebook(\d\d)(?:RestartAt(\d+)|Answers(?:Ru)?)$", scope)
-    if exercise_run:  # a part of the notebook once, or all of it with every cell twice
-        fraction = int(exercise_run.group(2)) / 100 if exercise_run.group(2) else 2.0
+    if exercise_run:  # a part of the notebook once, all of it with every cell twice, or (Russian) once
+        fraction = int(exercise_run.group(2)) / 100 if exercise_run.group(2) else 1.0 if scope.endswith("Ru") else 2.0
         return NOTEBOOK_RUN_S.get(exercise_run.group(1), 10) * fraction
     return MODULE_S.get(scope.split("::")[0].rsplit("/", 1)[-1], 3)
 

@@ -186,6 +186,13 @@ def problems(notebook: Path, lang: str, translations: Path = TRANSLATIONS) -> li
             found.append(f"{where}: not translated yet")
         elif "fuzzy" in entry.flags:
             found.append(f"{where}: the English text changed since it was translated (fuzzy): revise the translation")
+    cells = {context(cell) for _, cell in _markdown_cells(nb)}
+    for entry in entries.values():
+        if entry.msgctxt not in cells:
+            first = entry.msgid.strip().splitlines()[0][:60] if entry.msgid.strip() else "(empty)"
+            found.append(
+                f"{notebook.name} {entry.msgctxt} ({first!r}): removed from the English notebook (python run.py translate update)"
+            )
     return found
 
 

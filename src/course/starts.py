@@ -87,13 +87,19 @@ def _build(start: Start, settings: ServerSettings) -> None:
     """Build ``start`` for real: a new database, the state's own steps in a new folder, then move it in place."""
     from course.workspace import STARTING_STATES
 
-    url: URL = recreate_database(start.database, settings)
+    # Built under another name, renamed into place when complete: `prepared`'s quick check (no lock)
+    # must never take a half-built database for the state (its folder may exist from another server).
+    in_progress = database_name_for(f"building-{start.state}-{key()}", settings)
+    url: URL = recreate_database(in_progress, settings)
     building = STARTS / f".{start.folder.name}.building-{uuid.uuid4().hex[:8]}"
     building.mkdir(parents=True)
     try:
         (building / ".env").write_text(env_file_text(url), encoding="utf-8")  # the state's alembic commands read it
         STARTING_STATES[start.state](building, url)
-        release(start.database)  # a template database must have no connection when it is copied
+        release(in_progress)  # a template database must have no connection when it is renamed and copied
+        with connect(settings.url, autocommit=True) as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{start.database}" WITH (FORCE)'))
+            conn.execute(text(f'ALTER DATABASE "{in_progress}" RENAME TO "{start.database}"'))
         (building / ".env").unlink()
         if not start.folder.is_dir():  # another learner on this checkout may have built the same files
             try:

@@ -121,3 +121,34 @@ def test_a_failed_setup_leaves_the_kernel_outside_the_checkout() -> None:
     """
     done = subprocess.run([sys.executable, "-c", FAILED_SETUP], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_a_state_being_built_is_never_taken_for_a_built_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its folder may be there already (built against another server), its database not yet: while one
+    setup builds the database, another setup's quick check (no lock) must not copy a half-built one."""
+    import shutil
+
+    from course import starts, workspace
+
+    settings = server_settings()
+    seen: list[bool] = []
+
+    def build_app_state(path: Path, url) -> None:  # the "app" state's own steps, watched halfway
+        workspace.STARTING_STATES["app"](path, url)
+        seen.append(starts._database_exists(settings, start.database))
+
+    monkeypatch.setitem(workspace.STARTING_STATES, "zz-watched", build_app_state)
+    start = starts.Start(
+        "zz-watched", starts.STARTS / f"zz-watched-{starts.key()}", database_name_for("start-zz-watched", settings)
+    )
+    start.folder.mkdir(parents=True, exist_ok=True)  # the folder is there, as after a run on another server
+    try:
+        course.database.drop_database(start.database)
+        starts._build(start, settings)
+        assert seen == [False], "the state's own name existed before its database was complete"
+        assert starts._database_exists(settings, start.database)
+        in_progress = database_name_for(f"building-zz-watched-{starts.key()}", settings)
+        assert not starts._database_exists(settings, in_progress)
+    finally:
+        course.database.drop_database(start.database)
+        shutil.rmtree(start.folder, ignore_errors=True)

@@ -99,6 +99,9 @@ def test_new_and_removed_cells(course_copy: tuple[Path, Path]) -> None:
     nb.cells.remove(gone)
     nb.cells.append(nbformat.v4.new_markdown_cell("## A new section"))
     nbformat.write(nb, notebook)
+    before_update = translate.problems(notebook, "ru", translations)  # both named, the removed one too
+    assert any(gone["id"] in line and "removed from the English notebook" in line for line in before_update), before_update
+    assert any(nb.cells[-1]["id"] in line and "new, not in the catalogue" in line for line in before_update), before_update
 
     changes = translate.update(notebook, "ru", translations)
     assert changes.removed == [gone["id"]] and changes.new == [nb.cells[-1]["id"]]
