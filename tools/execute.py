@@ -30,14 +30,13 @@ def notebooks(selection: list[str]) -> list[Path]:
     chosen = []
     for item in selection:
         path = Path(item)
-        edition, _, prefix = item.replace("\\", "/").rpartition("/") if path.suffix != ".ipynb" else ("", "", item)
-        folder = NOTEBOOKS / edition if edition else NOTEBOOKS
         if path.suffix == ".ipynb":
             matches = [path.resolve()]
-        elif not edition and (NOTEBOOKS / item).is_dir():  # "ru": the whole edition
+        elif (NOTEBOOKS / item).is_dir():  # "ru": the whole edition
             matches = sorted((NOTEBOOKS / item).glob("[0-9][0-9]-*.ipynb"))
-        else:
-            matches = [p for p in sorted(folder.glob("[0-9][0-9]-*.ipynb")) if p.name.startswith(prefix)]
+        else:  # "03" in notebooks/, "ru/03" in notebooks/ru/
+            folder = NOTEBOOKS / path.parent
+            matches = [p for p in sorted(folder.glob("[0-9][0-9]-*.ipynb")) if p.name.startswith(path.name)]
         if not matches or not matches[0].exists():
             raise SystemExit(f"no notebook matches {item!r} (give a number such as 03, ru/03 for the Russian edition, or a path)")
         chosen += matches

@@ -110,8 +110,7 @@ def setup(name: str, start: str = "app", language: str = "en") -> Workspace:
     try:
         # Tests that run a notebook beside nbval (or a second copy of it) add a suffix to stay apart.
         i18n.set_language(language)
-        edition = "" if language == "en" else f"-{language}"
-        ws = create_workspace(name + edition + os.environ.get("COURSE_WORKSPACE_SUFFIX", ""), start)
+        ws = create_workspace(name + i18n.edition_suffix() + os.environ.get("COURSE_WORKSPACE_SUFFIX", ""), start)
     except BaseException:
         # Never leave the kernel in the checkout: there, the notebook's next `%%writefile app/…`
         # or edit would change the course's own app/. In notebooks/, such a path does not exist.

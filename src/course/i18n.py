@@ -50,6 +50,11 @@ def language() -> str:
     return _language if _language in LANGUAGES else "en"
 
 
+def edition_suffix() -> str:
+    """What the edition adds to the names of its workspaces, databases and folders: ``""`` or ``"-ru"``."""
+    return "" if language() == "en" else f"-{language()}"
+
+
 @cache
 def translations(lang: str) -> dict[str, str]:
     """msgid → msgstr of ``lang``'s catalogue: the current translations only (no fuzzy, no empty)."""

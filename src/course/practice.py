@@ -21,7 +21,7 @@ from pathlib import Path
 
 from course import exercises, snapshots
 from course.exercises import NOT_STARTED, SOLVED, WRONG, Exercise, Verdict
-from course.i18n import N_, language, tr
+from course.i18n import N_, edition_suffix, tr
 from course.paths import WORKSPACES
 
 MARKS = {SOLVED: N_("✅ Well done"), WRONG: N_("❌ Not yet"), NOT_STARTED: N_("⬜ Not yet")}  # shown through tr()
@@ -153,7 +153,7 @@ def _kept(kept: Path | None, database: str) -> str:
 def progress(notebook: str | None = None) -> None:
     """A table of the course's exercises (or one notebook's: ``progress("07")``): solved, attempted, not started."""
     names = exercises.notebook_names()
-    edition = "" if language() == "en" else f"-{language()}"  # the edition's own workspaces (course.setup)
+    edition = edition_suffix()  # the edition's own workspaces (course.setup)
     rows = []
     for exercise in exercises.registry().values():
         if notebook is not None and exercise.notebook_number != notebook:

@@ -29,7 +29,7 @@ from sqlalchemy import URL, text
 
 from course.alembic_runner import run_module, subprocess_env
 from course.database import ASYNC_DRIVER, connect, create_database, database_name_for, recreate_database, server_settings
-from course.i18n import language, tr
+from course.i18n import edition_suffix, tr
 from course.paths import NOTEBOOKS
 
 DEFAULT_NAME = "my-fastapi-app"
@@ -58,8 +58,7 @@ def _mode() -> str:
 
 def _tag() -> str:
     """What sets this kernel's folder apart: the edition (``-ru``), then ``COURSE_WORKSPACE_SUFFIX``."""
-    edition = "" if language() == "en" else f"-{language()}"
-    return edition + os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
+    return edition_suffix() + os.environ.get("COURSE_WORKSPACE_SUFFIX", "")
 
 
 def folder() -> Path:
@@ -95,8 +94,7 @@ def where() -> str:
     """The folder in words, without this machine's absolute path (the default and the test runs say the same)."""
     if _mode() == "given":
         return tr("{path} (from {variable})", path=folder(), variable=ENV_VARIABLE)
-    edition = "" if language() == "en" else f"-{language()}"
-    name = DEFAULT_NAME + edition if _mode() == "test run" else folder().name  # a test run prints what the learner sees
+    name = DEFAULT_NAME + edition_suffix() if _mode() == "test run" else folder().name  # a test run prints what the learner sees
     # (the Russian notebook is one folder down, in notebooks/ru/: its translation says where instead)
     return tr("{path}, beside this notebook", path=f"notebooks/{name}/")
 
